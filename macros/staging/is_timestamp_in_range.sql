@@ -1,0 +1,8 @@
+{#
+    True when a parsed UTC timestamp is plausible for an event: not before
+    var earliest_valid_timestamp and not more than a day in the future.
+#}
+{% macro is_timestamp_in_range(expression) -%}
+    ({{ expression }} >= cast('{{ var("earliest_valid_timestamp", "1990-01-01") }}' as {{ dbt.type_timestamp() }})
+        and {{ expression }} <= {{ dbt.dateadd('day', 1, dbt.current_timestamp()) }})
+{%- endmacro %}

@@ -1,0 +1,56 @@
+{# Every raw order line once: cleaned, typed, with the reason it is rejected (null if kept). #}
+with
+
+source as (
+    select * from {{ source('raw', 'ecom_order_items') }}
+),
+
+cleaned as (
+    select
+        {{ cdp.source_row_id(['order_id', 'line_no', 'sku', 'product_name', 'category',
+            'quantity', 'unit_price']) }} as source_row_id,
+        {{ cdp.clean_text('order_id') }} as order_id,
+        {{ cdp.clean_text('line_no') }} as line_no_raw,
+        {{ cdp.parse_integer('line_no') }} as line_number,
+        {{ cdp.clean_text('sku') }} as sku,
+        {{ cdp.clean_text('product_name') }} as product_name,
+        lower({{ cdp.clean_text('category') }}) as category,
+        {{ cdp.clean_text('quantity') }} as quantity_raw,
+        {{ cdp.parse_integer('quantity') }} as quantity,
+        {{ cdp.clean_text('unit_price') }} as unit_price_raw,
+        {{ cdp.parse_amount('unit_price') }} as unit_price
+    from source
+),
+
+rows_checked as (
+    select
+        *,
+        case
+            when order_id is null or line_number is null then 'missing_key'
+            when quantity is null then 'invalid_quantity'
+            when quantity <= 0 then 'invalid_quantity'
+            when unit_price is null then 'invalid_amount'
+            when unit_price < 0 then 'negative_amount'
+        end as row_error
+    from cleaned
+),
+
+versions_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by row_error is null, order_id, line_number
+            order by source_row_id
+        ) as version_rank
+    from rows_checked
+),
+
+rejections_decided as (
+    select
+        *,
+        order_id || '-' || cast(line_number as {{ dbt.type_string() }}) as order_item_id,
+        coalesce(row_error, case when version_rank > 1 then 'duplicate_key' end) as rejection_reason
+    from versions_ranked
+)
+
+select * from rejections_decided

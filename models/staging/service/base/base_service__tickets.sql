@@ -1,0 +1,66 @@
+{# Every raw service ticket once: cleaned, typed, with the reason it is rejected. #}
+with
+
+source as (
+    select * from {{ source('raw', 'service_tickets') }}
+),
+
+cleaned as (
+    select
+        {{ cdp.source_row_id(['ticket_id', 'member_id', 'phone', 'email', 'channel', 'category',
+            'created_at', 'resolved_at', 'satisfaction']) }} as source_row_id,
+        {{ cdp.clean_text('ticket_id') }} as ticket_id,
+        {{ cdp.clean_text('member_id') }} as member_id,
+        {{ cdp.clean_text('phone') }} as phone_raw,
+        {{ cdp.normalize_phone('phone') }} as phone,
+        {{ cdp.clean_text('email') }} as email_raw,
+        {{ cdp.normalize_email('email') }} as email,
+        lower({{ cdp.clean_text('channel') }}) as ticket_channel,
+        lower({{ cdp.clean_text('category') }}) as ticket_category,
+        {{ cdp.clean_text('created_at') }} as created_at_raw,
+        {{ cdp.parse_timestamp_utc('created_at', 'service_tickets') }} as created_at,
+        {{ cdp.clean_text('resolved_at') }} as resolved_at_raw,
+        {{ cdp.parse_timestamp_utc('resolved_at', 'service_tickets') }} as resolved_at_parsed,
+        {{ cdp.clean_text('satisfaction') }} as satisfaction_raw,
+        {{ cdp.parse_integer('satisfaction') }} as satisfaction_parsed
+    from source
+),
+
+rows_checked as (
+    select
+        *,
+        case
+            when {{ cdp.is_timestamp_in_range('resolved_at_parsed') }}
+                and resolved_at_parsed >= created_at
+                then resolved_at_parsed
+        end as resolved_at,
+        case
+            when satisfaction_parsed between 1 and 5 then satisfaction_parsed
+        end as satisfaction_score,
+        case
+            when ticket_id is null then 'missing_key'
+            when created_at_raw is null then 'missing_timestamp'
+            when created_at is null then 'invalid_timestamp'
+            when not {{ cdp.is_timestamp_in_range('created_at') }} then 'timestamp_out_of_range'
+        end as row_error
+    from cleaned
+),
+
+versions_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by row_error is null, ticket_id
+            order by resolved_at desc nulls last, created_at desc, source_row_id
+        ) as version_rank
+    from rows_checked
+),
+
+rejections_decided as (
+    select
+        *,
+        coalesce(row_error, case when version_rank > 1 then 'duplicate_key' end) as rejection_reason
+    from versions_ranked
+)
+
+select * from rejections_decided

@@ -1,0 +1,63 @@
+{# Every raw WeChat follower row once: cleaned, typed, with the reason it is rejected. #}
+with
+
+source as (
+    select * from {{ source('raw', 'wechat_followers') }}
+),
+
+cleaned as (
+    select
+        {{ cdp.source_row_id(['openid', 'unionid', 'phone', 'nickname', 'city', 'subscribed_at',
+            'unsubscribed_at']) }} as source_row_id,
+        {{ cdp.clean_text('openid') }} as openid,
+        {{ cdp.clean_text('unionid') }} as unionid,
+        {{ cdp.clean_text('phone') }} as phone_raw,
+        {{ cdp.normalize_phone('phone') }} as phone,
+        {{ cdp.clean_text('nickname') }} as nickname,
+        {{ cdp.clean_text('city') }} as city,
+        {{ cdp.clean_text('subscribed_at') }} as subscribed_at_raw,
+        {{ cdp.parse_timestamp_utc('subscribed_at', 'wechat_followers') }} as subscribed_at_parsed,
+        {{ cdp.clean_text('unsubscribed_at') }} as unsubscribed_at_raw,
+        {{ cdp.parse_timestamp_utc('unsubscribed_at', 'wechat_followers') }}
+            as unsubscribed_at_parsed
+    from source
+),
+
+rows_checked as (
+    select
+        *,
+        case
+            when {{ cdp.is_timestamp_in_range('subscribed_at_parsed') }} then subscribed_at_parsed
+        end as subscribed_at,
+        case
+            when {{ cdp.is_timestamp_in_range('unsubscribed_at_parsed') }}
+                then unsubscribed_at_parsed
+        end as unsubscribed_at,
+        case
+            when openid is null then 'missing_key'
+        end as row_error
+    from cleaned
+),
+
+versions_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by row_error is null, openid
+            order by
+                greatest(
+                    coalesce(subscribed_at, unsubscribed_at), coalesce(unsubscribed_at, subscribed_at)
+                ) desc nulls last,
+                source_row_id
+        ) as version_rank
+    from rows_checked
+),
+
+rejections_decided as (
+    select
+        *,
+        coalesce(row_error, case when version_rank > 1 then 'duplicate_key' end) as rejection_reason
+    from versions_ranked
+)
+
+select * from rejections_decided
