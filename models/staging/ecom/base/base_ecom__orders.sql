@@ -33,7 +33,7 @@ cleaned as (
 rows_checked as (
     select
         *,
-        coalesce(discount_amount_parsed, 0) as discount_amount,
+        coalesce(discount_amount_parsed, {{ cdp.try_cast_decimal("0") }}) as discount_amount,
         case
             when order_id is null then 'missing_key'
             when order_ts_raw is null then 'missing_timestamp'
