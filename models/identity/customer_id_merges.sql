@@ -1,0 +1,49 @@
+{#
+    History of customer ids that changed: a merge retires an id into an older one; a split
+    moves part of a customer's identifiers to a new id. Append-only and never rebuilt
+    (full_refresh: false). Grain: one row per old id, new id and run.
+#}
+{{ config(materialized='incremental', full_refresh=false, on_schema_change='fail') }}
+
+{%- set run_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as "
+    ~ dbt.type_timestamp() ~ ")" %}
+
+with
+
+registry as (
+    select node_id, customer_id, previous_customer_id, is_active, changed_at
+    from {{ ref('identity_customer_registry') }}
+),
+
+moved_this_run as (
+    select
+        previous_customer_id as old_customer_id,
+        customer_id as new_customer_id,
+        count(*) as identifiers_moved
+    from registry
+    where changed_at = {{ run_at }}
+        and is_active
+        and previous_customer_id is not null
+        and previous_customer_id <> customer_id
+    group by previous_customer_id, customer_id
+),
+
+still_active_ids as (
+    select distinct customer_id from registry where is_active
+),
+
+changes_explained as (
+    select
+        moved_this_run.old_customer_id,
+        moved_this_run.new_customer_id,
+        {{ run_at }} as merged_at,
+        case
+            when still_active_ids.customer_id is null then 'merge'
+            else 'split'
+        end as change_type,
+        moved_this_run.identifiers_moved
+    from moved_this_run
+    left join still_active_ids on moved_this_run.old_customer_id = still_active_ids.customer_id
+)
+
+select * from changes_explained
