@@ -1,0 +1,328 @@
+"""What every destination resource shares: the batch contract, rate limiting and retries.
+
+The engine (``orchestration.syncs``) hands a destination session one ``SyncBatch`` at a
+time and gets back a ``BatchResult`` naming which rows (by idempotency key) the destination
+accepted and which it rejected. A session raises ``DestinationError`` when the destination
+refused or could not take the batch as a whole (after the retries below).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+import hashlib
+import json
+import os
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Literal, TypeVar
+
+from dagster import ConfigurableResource
+from pydantic import Field
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from orchestration.syncs.errors import ConfigError, DestinationError
+
+Operation = Literal["insert", "upsert", "delete"]
+T = TypeVar("T")
+
+# Columns that are raw personal data unless a policy says otherwise (see destinations.yml).
+DEFAULT_PII_COLUMNS: tuple[str, ...] = (
+    "email",
+    "phone",
+    "name",
+    "first_name",
+    "last_name",
+    "full_name",
+    "birthday",
+    "birth_date",
+    "date_of_birth",
+    "address",
+    "street_address",
+)
+
+
+@dataclass(frozen=True)
+class SyncRecord:
+    """One row change for a destination."""
+
+    record_key: str
+    operation: Operation
+    idempotency_key: str
+    identifiers: Mapping[str, Any]
+    fields: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class SyncBatch:
+    """Rows of one operation sent together; ``batch_id`` is stable for the same rows."""
+
+    sync_key: str
+    audience: str
+    destination: str
+    run_id: str
+    batch_number: int
+    operation: Operation
+    records: tuple[SyncRecord, ...]
+    field_names: tuple[str, ...] = ()
+    identifier_names: tuple[str, ...] = ()
+
+    @property
+    def batch_id(self) -> str:
+        digest = hashlib.sha256()
+        for record in self.records:
+            digest.update(record.idempotency_key.encode())
+        return digest.hexdigest()[:32]
+
+
+@dataclass
+class BatchResult:
+    """Which rows of a batch the destination took (keys are idempotency keys)."""
+
+    accepted: set[str]
+    failed: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def all_accepted(cls, batch: SyncBatch) -> BatchResult:
+        return cls(accepted={record.idempotency_key for record in batch.records})
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What the engine tells a session when a run ends (the file export writes a manifest)."""
+
+    sync_key: str
+    audience: str
+    destination: str
+    run_id: str
+    mode: str
+    status: str
+    started_at: dt.datetime
+    finished_at: dt.datetime
+    counts: Mapping[str, int]
+
+
+class DestinationSession:
+    """An open connection to a destination for one run. Subclasses implement ``send``."""
+
+    def send(self, batch: SyncBatch) -> BatchResult:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def finish(self, summary: RunSummary) -> None:
+        """Called once after the last batch of a run (also after a failed run)."""
+
+    def close(self) -> None:
+        """Release clients."""
+
+    def __enter__(self) -> DestinationSession:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+class DestinationResource(ConfigurableResource):
+    """Settings shared by every destination; one subclass per kind of external system."""
+
+    name: str = Field(description="Name of the destination in destinations.yml.")
+    pii: Literal["allowed", "forbidden"] = Field(
+        default="forbidden",
+        description="Whether raw PII (email, phone, names, birthday) may be sent here.",
+    )
+    batch_size: int = Field(default=500, gt=0, description="Rows per batch.")
+    rate_limit_per_second: float | None = Field(
+        default=None, gt=0, description="Client-side limit of batches (requests) per second."
+    )
+    max_attempts: int = Field(default=5, ge=1, description="Attempts per batch, first included.")
+    retry_backoff_seconds: float = Field(
+        default=0.5, ge=0, description="First wait of the exponential backoff between attempts."
+    )
+    retry_backoff_max_seconds: float = Field(default=30.0, ge=0)
+    config_file: str = Field(
+        default="destinations.yml", description="File the settings came from (for errors)."
+    )
+
+    destination_type: ClassVar[str] = ""
+    supports_delete: ClassVar[bool] = True
+    # Identifier columns the destination hashes before they leave (so never raw PII).
+    hashed_identifiers: ClassVar[frozenset[str]] = frozenset()
+    # Identifier columns the destination needs at least one of; empty means any.
+    accepted_identifiers: ClassVar[frozenset[str]] = frozenset()
+    accepts_fields: ClassVar[bool] = True
+
+    def required_env(self) -> dict[str, str]:
+        """Settings naming an environment variable: ``{setting key: variable name}``.
+
+        Every setting whose name ends in ``_env`` names a variable holding a secret.
+        """
+        settings = {key: getattr(self, key) for key in type(self).model_fields}
+        return {
+            key: value
+            for key, value in settings.items()
+            if key.endswith("_env") and isinstance(value, str) and value
+        }
+
+    def check_env(self) -> None:
+        """Fail fast, naming destination and key, when a secret's variable is not set."""
+        for key, variable in self.required_env().items():
+            if variable and os.environ.get(variable) is None:
+                raise ConfigError(
+                    self.config_file,
+                    f"destinations.{self.name}.{key}",
+                    f"environment variable {variable} is not set "
+                    f"(destination {self.name!r} reads its secret from it)",
+                )
+
+    def env_value(self, key: str) -> str | None:
+        """The value of the variable named by setting ``key`` (None when unset in config)."""
+        variable = self.required_env().get(key)
+        if not variable:
+            return None
+        self.check_env()
+        return os.environ[variable]
+
+    def open_session(self) -> DestinationSession:  # pragma: no cover - interface
+        raise NotImplementedError
+
+    def retry_policy(self) -> RetryPolicy:
+        return RetryPolicy(
+            max_attempts=self.max_attempts,
+            backoff_seconds=self.retry_backoff_seconds,
+            backoff_max_seconds=self.retry_backoff_max_seconds,
+        )
+
+    def rate_limiter(self) -> RateLimiter:
+        return RateLimiter(self.rate_limit_per_second)
+
+
+class RateLimiter:
+    """Token bucket without burst: at most ``per_second`` acquisitions per second."""
+
+    def __init__(self, per_second: float | None) -> None:
+        self._interval = 1.0 / per_second if per_second else 0.0
+        self._next_at = 0.0
+        self._lock = threading.Lock()
+
+    def acquire(self) -> float:
+        """Block until the next slot; returns the seconds waited."""
+        if not self._interval:
+            return 0.0
+        with self._lock:
+            now = time.monotonic()
+            wait = max(0.0, self._next_at - now)
+            self._next_at = max(now, self._next_at) + self._interval
+        if wait:
+            time.sleep(wait)
+        return wait
+
+
+class RetryableError(Exception):
+    """A failure worth another attempt; ``retry_after`` (seconds) overrides the backoff."""
+
+    def __init__(self, message: str, *, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    max_attempts: int = 5
+    backoff_seconds: float = 0.5
+    backoff_max_seconds: float = 30.0
+    max_retry_after_seconds: float = 300.0
+
+    def call(
+        self,
+        destination: str,
+        attempt: Callable[[], T],
+        *,
+        is_retryable: Callable[[BaseException], bool],
+        before_attempt: Callable[[], object] | None = None,
+    ) -> T:
+        """Run ``attempt`` with exponential backoff, honouring ``RetryableError.retry_after``."""
+        backoff = wait_exponential_jitter(
+            multiplier=self.backoff_seconds,
+            max=self.backoff_max_seconds,
+            jitter=self.backoff_seconds / 2,
+        )
+
+        def wait(state: RetryCallState) -> float:
+            error = state.outcome.exception() if state.outcome else None
+            if isinstance(error, RetryableError) and error.retry_after is not None:
+                return min(error.retry_after, self.max_retry_after_seconds)
+            return backoff(state)
+
+        def one_attempt() -> T:
+            if before_attempt is not None:
+                before_attempt()
+            return attempt()
+
+        retrying = Retrying(
+            stop=stop_after_attempt(self.max_attempts),
+            wait=wait,
+            retry=retry_if_exception(is_retryable),
+            reraise=True,
+        )
+        try:
+            return retrying(one_attempt)
+        except DestinationError:
+            raise
+        except Exception as error:
+            if is_retryable(error):
+                raise DestinationError(
+                    destination,
+                    f"gave up after {self.max_attempts} attempts: {error}",
+                ) from error
+            raise
+
+
+def jsonable(value: Any) -> Any:
+    """A JSON-ready copy of a warehouse value (timestamps as ISO 8601 UTC)."""
+    if value is None or isinstance(value, (str, bool, int)):
+        return value
+    if isinstance(value, float):
+        return value if value == value and value not in (float("inf"), float("-inf")) else None
+    if isinstance(value, decimal.Decimal):
+        return float(value)
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            return value.isoformat() + "Z"
+        return value.astimezone(dt.timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    if isinstance(value, uuid.UUID):
+        return str(value)
+    if isinstance(value, (bytes, bytearray)):
+        return value.hex()
+    if isinstance(value, Mapping):
+        return {str(key): jsonable(item) for key, item in value.items()}
+    if isinstance(value, Iterable):
+        return [jsonable(item) for item in value]
+    return str(value)
+
+
+def canonical_json(value: Any) -> bytes:
+    """Stable JSON bytes (sorted keys, no spaces) for hashing and signing."""
+    return json.dumps(
+        jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
+    ).encode()
+
+
+def record_payload(record: SyncRecord) -> dict[str, Any]:
+    """The JSON shape of a record in webhook bodies and audit hashes."""
+    return {
+        "idempotency_key": record.idempotency_key,
+        "record_key": record.record_key,
+        "operation": record.operation,
+        "identifiers": jsonable(dict(record.identifiers)),
+        "fields": jsonable(dict(record.fields)),
+    }

@@ -1,0 +1,237 @@
+"""The warehouse (DuckDB file or PostgreSQL database) as a Dagster resource.
+
+``WarehouseResource.connect()`` yields a ``WarehouseConnection``: one small API over both
+engines (``?`` placeholders, ``fetchall`` only, explicit transactions, bulk loading of
+temporary tables) so the sync engine's SQL is written once.
+
+Settings follow the dbt profiles: target ``dev`` is DuckDB at ``CDP_DUCKDB_PATH``
+(default ``.cdp/cdp.duckdb``, relative to the project folder); target ``pg`` is PostgreSQL
+from ``CDP_PG_HOST`` / ``CDP_PG_PORT`` / ``CDP_PG_USER`` / ``CDP_PG_PASSWORD`` /
+``CDP_PG_DATABASE``. Fields set on the resource win over the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Literal
+
+import duckdb
+import psycopg
+import pyarrow as pa
+from dagster import ConfigurableResource
+from psycopg import sql
+from pydantic import Field
+
+from orchestration.syncs.errors import ConfigError
+
+Dialect = Literal["duckdb", "postgres"]
+TARGET_DIALECTS: dict[str, Dialect] = {"dev": "duckdb", "pg": "postgres"}
+_PLACEHOLDER = re.compile(r"\?")
+_ARROW_TYPES: dict[str, pa.DataType] = {
+    "varchar": pa.string(),
+    "integer": pa.int32(),
+    "bigint": pa.int64(),
+    "timestamp": pa.timestamp("us"),
+    "boolean": pa.bool_(),
+}
+
+
+class WarehouseConnection:
+    """One open connection to the warehouse."""
+
+    def __init__(self, dialect: Dialect, raw: Any, description: str) -> None:
+        self.dialect: Dialect = dialect
+        self.raw = raw
+        self.description = description
+        self._in_transaction = False
+
+    # -- statements -----------------------------------------------------------------------
+    def _sql(self, statement: str) -> str:
+        return _PLACEHOLDER.sub("%s", statement) if self.dialect == "postgres" else statement
+
+    def execute(self, statement: str, params: Sequence[Any] = ()) -> None:
+        if self.dialect == "duckdb":
+            self.raw.execute(statement, list(params)) if params else self.raw.execute(statement)
+            return
+        self.raw.execute(self._sql(statement) if params else statement, params or None)
+
+    def fetchall(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self.dialect == "duckdb":
+            cursor = self.raw.execute(statement, list(params)) if params else self.raw.execute(
+                statement
+            )
+            return cursor.fetchall()
+        return self.raw.execute(
+            self._sql(statement) if params else statement, params or None
+        ).fetchall()
+
+    def scalar(self, statement: str, params: Sequence[Any] = ()) -> Any:
+        rows = self.fetchall(statement, params)
+        return rows[0][0] if rows else None
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """All statements inside commit together or not at all."""
+        if self._in_transaction:
+            yield
+            return
+        self._in_transaction = True
+        try:
+            if self.dialect == "duckdb":
+                self.raw.begin()
+                try:
+                    yield
+                except BaseException:
+                    self.raw.rollback()
+                    raise
+                self.raw.commit()
+            else:
+                with self.raw.transaction():
+                    yield
+        finally:
+            self._in_transaction = False
+
+    # -- helpers --------------------------------------------------------------------------
+    def quote(self, identifier: str) -> str:
+        return '"' + identifier.replace('"', '""') + '"'
+
+    def relation_columns(self, schema: str, name: str) -> list[str] | None:
+        """Column names of ``schema.name`` in table order, or None when it does not exist."""
+        if self.dialect == "duckdb":
+            statement = (
+                "select column_name from information_schema.columns"
+                " where table_catalog = current_database() and table_schema = ?"
+                " and table_name = ? order by ordinal_position"
+            )
+        else:
+            statement = (
+                "select column_name from information_schema.columns"
+                " where table_schema = ? and table_name = ? order by ordinal_position"
+            )
+        rows = self.fetchall(statement, (schema, name))
+        return [row[0] for row in rows] or None
+
+    def json_object_sql(self, pairs: Sequence[tuple[str, str]]) -> str:
+        """SQL text of a JSON object (as varchar) from ``(key, sql expression)`` pairs."""
+        arguments = ", ".join(f"'{key}', {expression}" for key, expression in pairs)
+        if self.dialect == "duckdb":
+            return f"cast(json_object({arguments}) as varchar)"
+        return f"cast(json_build_object({arguments}) as varchar)"
+
+    def load_temp_table(
+        self, name: str, columns: Sequence[tuple[str, str]], rows: Sequence[Sequence[Any]]
+    ) -> None:
+        """(Re)create temporary table ``name`` with typed ``columns`` holding ``rows``."""
+        column_sql = ", ".join(f"{self.quote(column)} {kind}" for column, kind in columns)
+        self.execute(f"drop table if exists {name}")
+        self.execute(f"create temp table {name} ({column_sql})")
+        if not rows:
+            return
+        if self.dialect == "duckdb":
+            arrow = pa.table({
+                column: pa.array([row[index] for row in rows], type=_ARROW_TYPES[kind])
+                for index, (column, kind) in enumerate(columns)
+            })
+            view = f"{name}_arrow"
+            self.raw.register(view, arrow)
+            try:
+                self.raw.execute(f"insert into {name} select * from {view}")
+            finally:
+                self.raw.unregister(view)
+            return
+        copy = sql.SQL("copy {} ({}) from stdin").format(
+            sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(c) for c, _ in columns)
+        )
+        with self.raw.cursor() as cursor, cursor.copy(copy) as writer:
+            for row in rows:
+                writer.write_row(row)
+
+    def try_lock(self, key: str) -> bool:
+        """A session lock per sync (PostgreSQL); DuckDB files allow one writer anyway."""
+        if self.dialect != "postgres":
+            return True
+        return bool(self.scalar("select pg_try_advisory_lock(hashtext(?))", (key,)))
+
+    def unlock(self, key: str) -> None:
+        if self.dialect == "postgres":
+            self.fetchall("select pg_advisory_unlock(hashtext(?))", (key,))
+
+    def close(self) -> None:
+        self.raw.close()
+
+
+def connect_duckdb(path: str | Path) -> WarehouseConnection:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    raw = duckdb.connect(str(path))
+    return WarehouseConnection("duckdb", raw, f"duckdb:{path}")
+
+
+def connect_postgres(conninfo: str) -> WarehouseConnection:
+    raw = psycopg.connect(conninfo, autocommit=True, options="-c TimeZone=UTC")
+    params = raw.info.get_parameters()
+    return WarehouseConnection(
+        "postgres", raw, f"postgres:{params.get('host')}/{params.get('dbname')}"
+    )
+
+
+class WarehouseResource(ConfigurableResource):
+    """The CDP warehouse the dbt project builds (DuckDB ``dev`` or PostgreSQL ``pg``)."""
+
+    target: str = Field(
+        default_factory=lambda: os.environ.get("DBT_TARGET", "dev"),
+        description="dbt target: dev (DuckDB) or pg (PostgreSQL).",
+    )
+    project_dir: str | None = Field(
+        default=None, description="Folder relative DuckDB paths start from (default: cwd)."
+    )
+    duckdb_path: str | None = Field(default=None, description="Default: env CDP_DUCKDB_PATH.")
+    pg_host: str | None = Field(default=None, description="Default: env CDP_PG_HOST.")
+    pg_port: int | None = Field(default=None, description="Default: env CDP_PG_PORT.")
+    pg_user: str | None = Field(default=None, description="Default: env CDP_PG_USER.")
+    pg_password: str | None = Field(default=None, description="Default: env CDP_PG_PASSWORD.")
+    pg_database: str | None = Field(default=None, description="Default: env CDP_PG_DATABASE.")
+
+    @property
+    def dialect(self) -> Dialect:
+        if self.target not in TARGET_DIALECTS:
+            raise ConfigError(
+                "profiles.yml", f"outputs.{self.target}",
+                f"unknown target {self.target!r}; expected one of {sorted(TARGET_DIALECTS)}",
+            )
+        return TARGET_DIALECTS[self.target]
+
+    def duckdb_file(self) -> Path:
+        path = Path(self.duckdb_path or os.environ.get("CDP_DUCKDB_PATH", ".cdp/cdp.duckdb"))
+        if not path.is_absolute() and self.project_dir:
+            path = Path(self.project_dir) / path
+        return path
+
+    def pg_conninfo(self) -> str:
+        env = os.environ
+        return psycopg.conninfo.make_conninfo(
+            host=self.pg_host or env.get("CDP_PG_HOST", "127.0.0.1"),
+            port=self.pg_port or int(env.get("CDP_PG_PORT", "5432")),
+            user=self.pg_user or env.get("CDP_PG_USER", "postgres"),
+            password=(self.pg_password if self.pg_password is not None
+                      else env.get("CDP_PG_PASSWORD", "")) or None,
+            dbname=self.pg_database or env.get("CDP_PG_DATABASE", "cdp"),
+            connect_timeout=10,
+        )
+
+    def open(self) -> WarehouseConnection:
+        if self.dialect == "duckdb":
+            return connect_duckdb(self.duckdb_file())
+        return connect_postgres(self.pg_conninfo())
+
+    @contextmanager
+    def connect(self) -> Iterator[WarehouseConnection]:
+        connection = self.open()
+        try:
+            yield connection
+        finally:
+            connection.close()

@@ -1,0 +1,95 @@
+"""Run syncs from the project configuration: the entry point for `cdp`, the CLI and tests.
+
+    from orchestration.syncs import run_syncs
+    results = run_syncs(target="dev")                  # every audience's syncs
+    results = run_syncs(["winback"], dry_run=True)     # plan only
+
+Everything that can fail on configuration (destinations, PII policy, secrets, audience
+columns) is checked for all selected syncs before the first row is sent.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from orchestration.resources.warehouse import WarehouseResource
+from orchestration.syncs import state
+from orchestration.syncs.config import AudienceSync, Policies, SyncProject, load_project
+from orchestration.syncs.engine import SyncEngine, SyncOptions, SyncResult
+
+
+def order_syncs(syncs: Sequence[AudienceSync], policies: Policies) -> list[AudienceSync]:
+    """Run order: channel priority first (it wins the frequency cap), then audience priority."""
+    return sorted(
+        syncs,
+        key=lambda sync: (
+            policies.channel_rank(sync.channel), sync.priority, sync.audience, sync.index
+        ),
+    )
+
+
+def default_warehouse(target: str | None, project_dir: str | Path | None) -> WarehouseResource:
+    return WarehouseResource(
+        target=target or os.environ.get("DBT_TARGET", "dev"),
+        project_dir=str(project_dir) if project_dir else None,
+    )
+
+
+def run_syncs(
+    audiences: Sequence[str] | None = None,
+    *,
+    target: str | None = None,
+    dry_run: bool = False,
+    replay: bool = False,
+    project: SyncProject | None = None,
+    warehouse: WarehouseResource | None = None,
+    manifest: Mapping[str, Any] | str | Path | None = None,
+    destinations_file: str | Path | None = None,
+    project_dir: str | Path | None = None,
+    now: dt.datetime | None = None,
+    actor: str | None = None,
+    on_result: Callable[[SyncResult], None] | None = None,
+) -> list[SyncResult]:
+    """Run the syncs of ``audiences`` (all when empty) and return one result per sync.
+
+    ``replay`` re-sends open dead letters (only syncs that have some are run). A destination
+    that fails shows in that sync's result (status ``failed``) and the other syncs still run.
+    """
+    project = project or load_project(
+        manifest=manifest, destinations_file=destinations_file, project_dir=project_dir
+    )
+    selected = project.select(audiences)
+    project.validate(selected)
+    warehouse = warehouse or default_warehouse(target, project_dir)
+    options = SyncOptions(dry_run=dry_run, replay=replay, now=now, actor=actor)
+    results: list[SyncResult] = []
+    with warehouse.connect() as connection:
+        engine = SyncEngine(connection, project.policies, all_syncs=project.syncs)
+        for sync in selected:
+            engine.preflight(sync)
+        if replay:
+            selected = [sync for sync in selected if _open_dead_letters(engine, sync)]
+        for sync in order_syncs(selected, project.policies):
+            result = engine.run(sync, project.destination_for(sync), options)
+            results.append(result)
+            if on_result is not None:
+                on_result(result)
+    return results
+
+
+def replay_dead_letters(audiences: Sequence[str] | None = None, **kwargs: Any) -> list[SyncResult]:
+    """Re-send the open dead letters of the selected syncs (policies are applied again)."""
+    return run_syncs(audiences, replay=True, **kwargs)
+
+
+def _open_dead_letters(engine: SyncEngine, sync: AudienceSync) -> int:
+    if engine.wh.relation_columns(state.SCHEMA, "cdp_sync_dead_letter") is None:
+        return 0
+    return int(engine.wh.scalar(
+        f"select count(*) from {state.DEAD_LETTER} where sync_key = ? and status = 'open'",
+        (sync.sync_key,),
+    ) or 0)
