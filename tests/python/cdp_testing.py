@@ -1,0 +1,166 @@
+"""Test harness: a throw-away warehouse (DuckDB file or PostgreSQL database) that tests load
+through the public raw contract and build with dbt, exactly as users do."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import psycopg
+
+PROJECT_DIR = Path(__file__).resolve().parents[2]
+
+RAW_CONTRACT: dict[str, list[str]] = {
+    "crm_members": ["member_id", "member_card_no", "name", "email", "phone", "gender",
+                    "birthday", "city", "registered_at", "updated_at"],
+    "ecom_orders": ["order_id", "member_id", "buyer_email", "buyer_phone", "platform", "order_ts",
+                    "status", "total_amount", "discount_amount", "currency", "shipping_city"],
+    "ecom_order_items": ["order_id", "line_no", "sku", "product_name", "category", "quantity",
+                         "unit_price"],
+    "web_events": ["event_id", "anonymous_id", "user_id", "event_name", "page_url", "utm_source",
+                   "event_ts", "properties"],
+    "app_events": ["event_id", "device_id", "user_id", "platform", "app_version", "event_name",
+                   "event_ts", "properties"],
+    "pos_transactions": ["txn_id", "store_id", "member_card_no", "phone", "txn_ts", "amount",
+                         "discount_amount", "items_count"],
+    "wechat_followers": ["openid", "unionid", "phone", "nickname", "city", "subscribed_at",
+                         "unsubscribed_at"],
+    "service_tickets": ["ticket_id", "member_id", "phone", "email", "channel", "category",
+                        "created_at", "resolved_at", "satisfaction"],
+    "consent_events": ["consent_event_id", "identifier_type", "identifier_value", "channel",
+                       "purpose", "status", "event_ts", "source"],
+}
+
+PG_SETTINGS = {
+    "host": os.environ.get("CDP_PG_HOST", "127.0.0.1"),
+    "port": int(os.environ.get("CDP_PG_PORT", "5432")),
+    "user": os.environ.get("CDP_PG_USER", "postgres"),
+    "password": os.environ.get("CDP_PG_PASSWORD", ""),
+}
+
+Rows = Mapping[str, Sequence[Mapping[str, Any]]]
+
+
+def services_required() -> bool:
+    """In CI (.ci/run sets CDP_REQUIRE_SERVICES=1) a missing server is a failure, not a skip."""
+    return os.environ.get("CDP_REQUIRE_SERVICES") == "1"
+
+
+def postgres_answers() -> bool:
+    try:
+        with psycopg.connect(dbname="postgres", connect_timeout=3, **PG_SETTINGS):
+            return True
+    except psycopg.OperationalError:
+        return False
+
+
+@contextlib.contextmanager
+def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
+    saved = {key: os.environ.get(key) for key in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+class Warehouse:
+    """One isolated warehouse: a DuckDB file in a temp dir, or a fresh PostgreSQL database."""
+
+    def __init__(self, target: str, workdir: Path) -> None:
+        self.target = target
+        self.workdir = workdir
+        self.duckdb_path = workdir / "cdp.duckdb"
+        self.pg_database = f"cdp_test_{uuid.uuid4().hex[:10]}"
+        self.env = {
+            "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
+            "DBT_TARGET_PATH": str(workdir / "target"),
+            "DBT_LOG_PATH": str(workdir / "logs"),
+            "CDP_DUCKDB_PATH": str(self.duckdb_path),
+            "CDP_PG_DATABASE": self.pg_database,
+        }
+        if target == "pg":
+            with psycopg.connect(dbname="postgres", autocommit=True, **PG_SETTINGS) as conn:
+                conn.execute(f'create database "{self.pg_database}"')
+
+    def drop(self) -> None:
+        if self.target == "pg":
+            with psycopg.connect(dbname="postgres", autocommit=True, **PG_SETTINGS) as conn:
+                conn.execute(f'drop database if exists "{self.pg_database}" with (force)')
+
+    # --- data in and out -------------------------------------------------------------
+    def query(self, sql: str) -> list[tuple[Any, ...]]:
+        if self.target == "pg":
+            with psycopg.connect(dbname=self.pg_database, **PG_SETTINGS) as conn:
+                return conn.execute(sql).fetchall()
+        conn = duckdb.connect(str(self.duckdb_path))
+        try:
+            return conn.execute(sql).fetchall()
+        finally:
+            conn.close()
+
+    def load_raw(self, rows: Rows, *, append: bool = False) -> None:
+        """Write raw contract tables (every column text). Tables not given are created empty."""
+        statements: list[tuple[str, list[list[Any]]]] = []
+        for table, columns in RAW_CONTRACT.items():
+            given = rows.get(table, [])
+            unknown = {key for row in given for key in row} - set(columns)
+            if unknown:
+                raise ValueError(f"raw.{table}: columns not in the contract: {sorted(unknown)}")
+            values = [[None if row.get(c) is None else str(row.get(c)) for c in columns]
+                      for row in given]
+            statements.append((table, values))
+        if self.target == "pg":
+            with psycopg.connect(dbname=self.pg_database, **PG_SETTINGS) as conn:
+                conn.execute("create schema if not exists raw")
+                for table, values in statements:
+                    if not append:
+                        conn.execute(f"drop table if exists raw.{table}")
+                    cols = ", ".join(f"{c} text" for c in RAW_CONTRACT[table])
+                    conn.execute(f"create table if not exists raw.{table} ({cols})")
+                    with conn.cursor().copy(f"copy raw.{table} from stdin") as copy:
+                        for value_row in values:
+                            copy.write_row(value_row)
+            return
+        conn = duckdb.connect(str(self.duckdb_path))
+        try:
+            conn.execute("create schema if not exists raw")
+            for table, values in statements:
+                if not append:
+                    conn.execute(f"drop table if exists raw.{table}")
+                cols = ", ".join(f"{c} varchar" for c in RAW_CONTRACT[table])
+                conn.execute(f"create table if not exists raw.{table} ({cols})")
+                if values:
+                    marks = ", ".join("?" for _ in RAW_CONTRACT[table])
+                    conn.executemany(f"insert into raw.{table} values ({marks})", values)
+        finally:
+            conn.close()
+
+    # --- dbt -----------------------------------------------------------------------
+    def dbt(self, *args: str) -> Any:
+        from dbt.cli.main import dbtRunner
+
+        command = [*args, "--project-dir", str(PROJECT_DIR), "--profiles-dir", str(PROJECT_DIR),
+                   "--target", self.target]
+        with patched_environ(self.env):
+            result = dbtRunner().invoke(command)
+        if not result.success:
+            failures = []
+            for node_result in getattr(result.result, "results", None) or []:
+                if str(node_result.status) not in ("success", "pass", "skipped"):
+                    failures.append(f"{node_result.node.unique_id}: {node_result.message}")
+            raise AssertionError(f"dbt {' '.join(args)} failed on {self.target}: "
+                                 f"{result.exception or ''} {failures[:10]}")
+        return result
+
+    def build(self, *extra: str) -> Any:
+        return self.dbt("build", *extra)

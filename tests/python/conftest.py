@@ -1,0 +1,38 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.python.cdp_testing import Warehouse, postgres_answers, services_required
+
+
+def _require_postgres() -> None:
+    if postgres_answers():
+        return
+    message = ("PostgreSQL does not answer on 127.0.0.1:5432 (start it with "
+               "`pg_ctlcluster --skip-systemctl-redirect $(ls /etc/postgresql) main start`)")
+    if services_required():
+        pytest.fail(f"CDP_REQUIRE_SERVICES=1 and {message}")
+    pytest.skip(message)
+
+
+def make_warehouse(target: str, workdir: Path) -> Warehouse:
+    if target == "pg":
+        _require_postgres()
+    return Warehouse(target, workdir)
+
+
+@pytest.fixture(params=["dev", "pg"])
+def warehouse_target(request: pytest.FixtureRequest) -> str:
+    """Both warehouses: `dev` (embedded DuckDB) and `pg` (PostgreSQL)."""
+    return str(request.param)
+
+
+@pytest.fixture
+def warehouse(warehouse_target: str, tmp_path: Path) -> Iterator[Warehouse]:
+    """A fresh, empty warehouse per test on each target."""
+    built = make_warehouse(warehouse_target, tmp_path)
+    yield built
+    built.drop()
