@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar, Literal, TypeVar
 
 from dagster import ConfigurableResource
-from pydantic import Field
+from pydantic import Field, field_validator
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -134,9 +134,10 @@ class DestinationResource(ConfigurableResource):
     """Settings shared by every destination; one subclass per kind of external system."""
 
     name: str = Field(description="Name of the destination in destinations.yml.")
-    pii: Literal["allowed", "forbidden"] = Field(
+    pii: str = Field(
         default="forbidden",
-        description="Whether raw PII (email, phone, names, birthday) may be sent here.",
+        description="allowed | forbidden: whether raw PII (email, phone, names, birthday) "
+        "may be sent here.",
     )
     batch_size: int = Field(default=500, gt=0, description="Rows per batch.")
     rate_limit_per_second: float | None = Field(
@@ -158,6 +159,13 @@ class DestinationResource(ConfigurableResource):
     # Identifier columns the destination needs at least one of; empty means any.
     accepted_identifiers: ClassVar[frozenset[str]] = frozenset()
     accepts_fields: ClassVar[bool] = True
+
+    @field_validator("pii")
+    @classmethod
+    def _pii_choice(cls, value: str) -> str:
+        if value not in ("allowed", "forbidden"):
+            raise ValueError(f"expected allowed or forbidden, got {value!r}")
+        return value
 
     def required_env(self) -> dict[str, str]:
         """Settings naming an environment variable: ``{setting key: variable name}``.

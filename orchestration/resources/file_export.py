@@ -22,12 +22,12 @@ import os
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from orchestration.resources.base import (
     BatchResult,
@@ -75,10 +75,20 @@ class FileDestinationResource(DestinationResource):
     destination_type = "file"
 
     path: str = Field(description="Folder receiving the exports.")
-    formats: list[Literal["csv", "parquet"]] = Field(default_factory=lambda: ["csv", "parquet"])
+    formats: list[str] = Field(
+        default_factory=lambda: ["csv", "parquet"], description="csv and/or parquet."
+    )
     base_dir: str | None = Field(
         default=None, description="Folder relative paths start from (the config file's)."
     )
+
+    @field_validator("formats")
+    @classmethod
+    def _known_formats(cls, formats: list[str]) -> list[str]:
+        unknown = [name for name in formats if name not in ("csv", "parquet")]
+        if unknown or not formats:
+            raise ValueError(f"expected a non-empty list of csv / parquet, got {formats}")
+        return formats
 
     def export_root(self) -> Path:
         root = Path(self.path)

@@ -1,7 +1,8 @@
 """Redis profile store: one hash per customer, ``<key_prefix><customer_id>``.
 
 An upsert writes the sync's identifiers and fields into the hash (lists and objects as JSON,
-nulls remove the field) plus ``_sync:<sync_key>`` = idempotency key and ``_synced_at``. A
+nulls remove the field) plus ``_sync:<sync_key>`` = idempotency key and
+``_synced_at:<sync_key>``. A
 delete (mirror mode) removes exactly those fields; Redis drops a hash left empty, so a
 customer held by no sync has no key. Fields are shared by syncs writing the same name.
 """
@@ -100,6 +101,7 @@ class RedisProfileSession(DestinationSession):
 
     def _apply(self, batch: SyncBatch) -> BatchResult:
         marker = f"_sync:{batch.sync_key}"
+        stamp = f"_synced_at:{batch.sync_key}"
         names = list(dict.fromkeys([*batch.identifier_names, *batch.field_names]))
         synced_at = dt.datetime.now(dt.timezone.utc).isoformat()
         pipeline = self.client.pipeline(transaction=False)
@@ -107,14 +109,14 @@ class RedisProfileSession(DestinationSession):
         for record in batch.records:
             key = self.key_prefix + record.record_key
             if batch.operation == "delete":
-                pipeline.hdel(key, marker, *names)
+                pipeline.hdel(key, marker, stamp, *names)
                 owners.append(record.idempotency_key)
                 continue
             values = {name: _value({**record.fields, **record.identifiers}.get(name))
                       for name in names}
             mapping = {name: value for name, value in values.items() if value is not None}
             mapping[marker] = record.idempotency_key
-            mapping["_synced_at"] = synced_at
+            mapping[stamp] = synced_at
             pipeline.hset(key, mapping=mapping)
             owners.append(record.idempotency_key)
             empty = [name for name, value in values.items() if value is None]

@@ -166,6 +166,11 @@ class SyncEngine:
         self.policies = policies
         self.all_syncs = list(all_syncs)
         self._tables_ready = False
+        self._clock: dt.datetime | None = None
+
+    def _now(self) -> dt.datetime:
+        """The run's clock: ``SyncOptions.now`` when given (tests, backfills), else UTC now."""
+        return self._clock or utc_now()
 
     # -- checks ---------------------------------------------------------------------------
     def preflight(self, sync: AudienceSync) -> list[str]:
@@ -210,7 +215,8 @@ class SyncEngine:
     ) -> SyncResult:
         """Plan and (unless dry run) send one sync. Destination failures end up in the
         result's status; configuration and warehouse errors raise."""
-        now = options.now or utc_now()
+        self._clock = options.now
+        now = self._now()
         actor = options.actor or default_actor()
         result = SyncResult(
             run_id=uuid.uuid4().hex,
@@ -654,7 +660,7 @@ class SyncEngine:
                 where sync_key = ? and status = 'open'
                     and record_key not in (select _cdp_record_key from {_WORK})
                 """,
-                (utc_now(), result.run_id, sync.sync_key),
+                (self._now(), result.run_id, sync.sync_key),
             )
 
     def _commit_batch(
@@ -668,7 +674,7 @@ class SyncEngine:
         *,
         count_attempt: bool,
     ) -> None:
-        now = utc_now()
+        now = self._now()
         by_key = {record.idempotency_key: record for record in batch.records}
         failed = {key: error for key, error in outcome.failed.items() if key in by_key}
         accepted = {key for key in outcome.accepted if key in by_key and key not in failed}

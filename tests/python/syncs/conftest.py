@@ -329,7 +329,8 @@ class Receiver:
 
     def then(self, *actions: Mapping[str, Any]) -> None:
         """Queue responses: {"status": 500}, {"status": 429, "headers": {...}},
-        {"delay": 1.0}, {"body": "not json"}, {"apply": True} (apply despite an error)."""
+        {"delay": 1.0}, {"body": "not json"}, {"apply": True} (apply despite an error),
+        {"status": 422, "validate_only": True} (list row errors, apply nothing)."""
         self.script.extend(dict(action) for action in actions)
 
     @property
@@ -371,7 +372,9 @@ class Receiver:
             return 401, {}, b'{"error": "bad signature"}'
         status = action.get("status", 200)
         errors = []
-        if action.get("apply", status < 300):
+        if action.get("validate_only"):
+            errors = self._apply(body, store=False)
+        elif action.get("apply", status < 300):
             errors = self._apply(body)
         if action.get("delay"):
             time.sleep(action["delay"])
@@ -382,7 +385,7 @@ class Receiver:
         payload = {"errors": errors} if errors else {}
         return status, action.get("headers", {}), json.dumps(payload).encode()
 
-    def _apply(self, body: Mapping[str, Any]) -> list[dict[str, str]]:
+    def _apply(self, body: Mapping[str, Any], *, store: bool = True) -> list[dict[str, str]]:
         records = body.get("records") or [
             {**member, "record_key": member.get("hashed_email") or member.get("hashed_phone"),
              "operation": "delete" if body.get("operation") == "remove" else "upsert",
@@ -393,11 +396,14 @@ class Receiver:
         with self.lock:
             for record in records:
                 key = record["idempotency_key"]
-                self.deliveries[key] += 1
                 problem = self.reject(record)
                 if problem:
                     errors.append({"idempotency_key": key, "error": problem})
-                elif key in self.applied:
+                    continue
+                if not store:
+                    continue
+                self.deliveries[key] += 1
+                if key in self.applied:
                     self.duplicates += 1
                 else:
                     self.applied[key] = record
@@ -431,7 +437,8 @@ def http_server() -> Iterator[tuple[str, Receiver]]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05},
+                              daemon=True)
     thread.start()
     url = f"http://127.0.0.1:{server.server_address[1]}"
     try:
