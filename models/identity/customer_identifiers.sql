@@ -3,6 +3,8 @@
     (type and normalised value). Blocklisted, hub, contested or tied identifiers are in
     identity_exclusions instead.
 #}
+-- depends_on: {{ ref('identity_release_gate') }}
+
 with
 
 registry as (
