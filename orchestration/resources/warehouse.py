@@ -103,9 +103,9 @@ class WarehouseConnection:
         """Column names of ``schema.name`` in table order, or None when it does not exist."""
         if self.dialect == "duckdb":
             statement = (
-                "select column_name from information_schema.columns"
-                " where table_catalog = current_database() and table_schema = ?"
-                " and table_name = ? order by ordinal_position"
+                "select column_name from duckdb_columns()"
+                " where database_name = current_database() and schema_name = ?"
+                " and table_name = ? order by column_index"
             )
         else:
             statement = (

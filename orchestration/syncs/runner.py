@@ -52,6 +52,7 @@ def run_syncs(
     project_dir: str | Path | None = None,
     now: dt.datetime | None = None,
     actor: str | None = None,
+    sample_size: int = 5,
     on_result: Callable[[SyncResult], None] | None = None,
 ) -> list[SyncResult]:
     """Run the syncs of ``audiences`` (all when empty) and return one result per sync.
@@ -65,7 +66,9 @@ def run_syncs(
     selected = project.select(audiences)
     project.validate(selected)
     warehouse = warehouse or default_warehouse(target, project_dir)
-    options = SyncOptions(dry_run=dry_run, replay=replay, now=now, actor=actor)
+    options = SyncOptions(
+        dry_run=dry_run, replay=replay, now=now, actor=actor, sample_size=sample_size
+    )
     results: list[SyncResult] = []
     with warehouse.connect() as connection:
         engine = SyncEngine(connection, project.policies, all_syncs=project.syncs)

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import collections
+import contextlib
 import hashlib
 import hmac
 import json
@@ -112,26 +113,44 @@ class TestWarehouse:
         self.resource = resource
         self.tmp_path = tmp_path
         self.dialect = resource.dialect
+        self._duckdb: WarehouseConnection | None = None
 
     def connect(self) -> WarehouseConnection:
         return self.resource.open()
 
-    def sql(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+    @contextlib.contextmanager
+    def connection(self) -> Iterator[WarehouseConnection]:
+        """DuckDB: one connection kept open for the test (in-process connections share the
+        database, so the engine's own connect is cheap); PostgreSQL: a new connection."""
+        if self.dialect == "duckdb":
+            if self._duckdb is None:
+                self._duckdb = self.connect()
+            yield self._duckdb
+            return
         connection = self.connect()
         try:
+            yield connection
+        finally:
+            connection.close()
+
+    def close(self) -> None:
+        """Release the DuckDB file (before another process opens it)."""
+        if self._duckdb is not None:
+            self._duckdb.close()
+            self._duckdb = None
+
+    def sql(self, statement: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        with self.connection() as connection:
             if statement.lstrip().lower().startswith(("select", "with")):
                 return connection.fetchall(statement, params)
             connection.execute(statement, params)
             return []
-        finally:
-            connection.close()
 
     def table(self, relation: str, columns: Mapping[str, str],
               rows: Sequence[Mapping[str, Any]]) -> None:
         """(Re)create ``schema.table`` with typed columns holding ``rows``."""
         schema = relation.split(".")[0]
-        connection = self.connect()
-        try:
+        with self.connection() as connection:
             connection.execute(f"create schema if not exists {schema}")
             connection.execute(f"drop table if exists {relation}")
             names = list(columns)
@@ -141,8 +160,6 @@ class TestWarehouse:
             )
             connection.execute(f"create table {relation} as select * from _test_rows")
             connection.execute("drop table _test_rows")
-        finally:
-            connection.close()
 
     def audience(self, name: str, rows: Sequence[Mapping[str, Any]],
                  columns: Mapping[str, str] | None = None) -> None:
@@ -183,15 +200,12 @@ class TestWarehouse:
         return dict(rows)
 
     def runs(self, sync_key: str) -> list[dict[str, Any]]:
-        connection = self.connect()
-        try:
+        with self.connection() as connection:
             columns = connection.relation_columns("cdp_sync", "cdp_sync_runs") or []
             rows = connection.fetchall(
                 "select * from cdp_sync.cdp_sync_runs where sync_key = ? order by started_at",
                 (sync_key,),
             )
-        finally:
-            connection.close()
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
@@ -199,7 +213,9 @@ class TestWarehouse:
 def wh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestWarehouse]:
     if request.param == "duckdb":
         resource = WarehouseResource(target="dev", duckdb_path=str(tmp_path / "cdp.duckdb"))
-        yield TestWarehouse(resource, tmp_path)
+        warehouse = TestWarehouse(resource, tmp_path)
+        yield warehouse
+        warehouse.close()
         return
     database = request.getfixturevalue("pg_warehouse_db")
     resource = WarehouseResource(
@@ -214,10 +230,12 @@ def wh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestWarehouse
 
 
 @pytest.fixture()
-def duck(tmp_path: Path) -> TestWarehouse:
+def duck(tmp_path: Path) -> Iterator[TestWarehouse]:
     """DuckDB only, for destination-side tests where the warehouse engine does not matter."""
     resource = WarehouseResource(target="dev", duckdb_path=str(tmp_path / "cdp.duckdb"))
-    return TestWarehouse(resource, tmp_path)
+    warehouse = TestWarehouse(resource, tmp_path)
+    yield warehouse
+    warehouse.close()
 
 
 # -- project config -----------------------------------------------------------------------
@@ -324,13 +342,14 @@ class Receiver:
         self.deliveries: collections.Counter[str] = collections.Counter()
         self.duplicates = 0
         self.reject: Callable[[Mapping[str, Any]], str | None] = lambda record: None
-        self.hold: threading.Event | None = None       # block requests while set
-        self.on_request: Callable[[int], None] | None = None
+        self.holding = threading.Event()   # set when a {"hold": True} request is held
+        self.release = threading.Event()   # set to let held requests answer
 
     def then(self, *actions: Mapping[str, Any]) -> None:
         """Queue responses: {"status": 500}, {"status": 429, "headers": {...}},
         {"delay": 1.0}, {"body": "not json"}, {"apply": True} (apply despite an error),
-        {"status": 422, "validate_only": True} (list row errors, apply nothing)."""
+        {"status": 422, "validate_only": True} (list row errors, apply nothing),
+        {"hold": True} (apply, then answer only once ``release`` is set)."""
         self.script.extend(dict(action) for action in actions)
 
     @property
@@ -351,10 +370,7 @@ class Receiver:
 
     def handle(self, headers: Mapping[str, str], raw: bytes) -> tuple[int, dict[str, str], bytes]:
         with self.lock:
-            number = len(self.requests) + 1
             action = self.script.popleft() if self.script else {}
-        if self.on_request is not None:
-            self.on_request(number)
         signature_ok = None
         if self.secret:
             timestamp = headers.get("X-CDP-Timestamp", "")
@@ -378,8 +394,9 @@ class Receiver:
             errors = self._apply(body)
         if action.get("delay"):
             time.sleep(action["delay"])
-        if self.hold is not None:
-            self.hold.wait(timeout=30)
+        if action.get("hold"):
+            self.holding.set()
+            self.release.wait(timeout=60)
         if "body" in action:
             return status, action.get("headers", {}), action["body"].encode()
         payload = {"errors": errors} if errors else {}
@@ -444,8 +461,7 @@ def http_server() -> Iterator[tuple[str, Receiver]]:
     try:
         yield url, receiver
     finally:
-        if receiver.hold is not None:
-            receiver.hold.set()
+        receiver.release.set()
         server.shutdown()
         server.server_close()
 

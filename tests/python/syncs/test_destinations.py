@@ -45,7 +45,7 @@ def test_file_export_writes_parts_and_manifest(duck_project: Project, tmp_path: 
     for entry in manifest["files"]:
         path = folder / entry["path"]
         assert hashlib.sha256(path.read_bytes()).hexdigest() == entry["sha256"]
-    (first_csv, _, second_csv, second_parquet) = [folder / f["path"] for f in manifest["files"]]
+    (first_csv, _, _, second_parquet) = [folder / f["path"] for f in manifest["files"]]
     with open(first_csv, newline="") as handle:
         exported = list(csv.DictReader(handle))
     assert [row["customer_id"] for row in exported] == ["c00001", "c00002", "c00003"]
