@@ -15,7 +15,9 @@ from orchestration.generate.contract import (
     TRUTH_COLUMNS,
     TRUTH_SCHEMA,
 )
+from orchestration.generate.duckdb_loader import load_duckdb
 from orchestration.generate.generator import generate, iter_tables
+from orchestration.generate.postgres_loader import ensure_database, load_postgres
 
 __all__ = [
     "IDENTIFIER_TYPES",
@@ -24,6 +26,9 @@ __all__ = [
     "RAW_SCHEMA",
     "TRUTH_COLUMNS",
     "TRUTH_SCHEMA",
+    "ensure_database",
     "generate",
     "iter_tables",
+    "load_duckdb",
+    "load_postgres",
 ]

@@ -57,8 +57,8 @@ class Batch:
 
     def ids(self, prefix: str, count: int, width: int = 9) -> pa.Array:
         """Row ids unique across batches: prefix, 3-digit batch number, sequence."""
-        batch = text.digits(np.full(count, self.number), 3)
-        return text.fixed([prefix, batch, text.digits(np.arange(1, count + 1), width)], count)
+        sequence = text.digits(np.arange(1, count + 1), width)
+        return text.fixed([f"{prefix}{self.number:03d}", sequence], count)
 
     def table(
         self, name: str, columns: dict[str, pa.Array], rng: np.random.Generator

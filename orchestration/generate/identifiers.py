@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 
 from orchestration.generate import text, vocab
 from orchestration.generate.contract import IDENTIFIER_TYPES
-from orchestration.generate.people import World
+from orchestration.generate.people import World, family_head_of, name_parts
 from orchestration.generate.streams import categorical, hash64, uniform
 
 MEMBER_ID, MEMBER_CARD, EMAIL, PHONE, ANONYMOUS_ID, DEVICE_ID, OPENID, UNIONID = range(8)
@@ -82,7 +82,7 @@ def phone_number(world: World, people: np.ndarray, number: np.ndarray | int = 0)
     family's shared phone; every other number is unique to its person."""
     people = np.asarray(people, dtype=np.int64)
     number = np.broadcast_to(np.asarray(number, dtype=np.int64), people.shape)
-    family_head = world.profiles(people).family_head
+    family_head = family_head_of(world, people)
     owner = np.where((number == 0) & (family_head >= 0), family_head, people)
     key = owner * PHONES_PER_PERSON + number
     suffix = _bijection(world.seed, "phone", key, _TOKEN_SPACE)
@@ -102,11 +102,10 @@ def email(world: World, keys: np.ndarray) -> pa.Array:
     junk = keys < 0
     real = np.where(junk, 0, keys)
     people = real // EMAILS_PER_PERSON
-    profiles = world.profiles(people)
+    names = name_parts(world, people)
     token = text.integers(_bijection(world.seed, "email", real, _TOKEN_SPACE))
     domain = categorical(uniform(world.seed, "email domain", real), vocab.EMAIL_DOMAIN_WEIGHTS)
-    first, second = _ascii_names(profiles.is_chinese, profiles.is_female,
-                                 profiles.name_first, profiles.name_second)
+    first, second = _ascii_names(names.is_chinese, names.is_female, names.first, names.second)
     pattern = (uniform(world.seed, "email pattern", real) * 4).astype(np.int64)
     local = text.by_group(
         np.where(domain == 0, 4, pattern),
@@ -241,19 +240,30 @@ class Sightings:
     kind: list[np.ndarray] = field(default_factory=list)
     key: list[np.ndarray] = field(default_factory=list)
 
+    _distinct: tuple[np.ndarray, np.ndarray, np.ndarray] | None = field(
+        default=None, repr=False, compare=False
+    )
+
     def add(self, kind: int, people: np.ndarray, keys: np.ndarray, mask: np.ndarray) -> None:
+        self._distinct = None
         mask = np.asarray(mask, dtype=bool)
         self.person.append(np.asarray(people, dtype=np.int64)[mask])
         self.key.append(np.asarray(keys, dtype=np.int64)[mask])
         self.kind.append(np.full(int(mask.sum()), kind, dtype=np.int8))
 
     def extend(self, other: Sightings) -> None:
+        self._distinct = None
         self.person += other.person
         self.kind += other.kind
         self.key += other.key
 
     def distinct(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Unique (person, kind, key) triples sorted by person, kind, key."""
+        if self._distinct is None:
+            self._distinct = self._compute_distinct()
+        return self._distinct
+
+    def _compute_distinct(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         if not self.person:
             empty = np.zeros(0, dtype=np.int64)
             return empty, empty.astype(np.int8), empty

@@ -152,15 +152,10 @@ class Profiles:
         def u(salt: str) -> np.ndarray:
             return uniform(world.seed, salt, people)
 
-        is_chinese = u("chinese") < 0.78
-        is_female = u("female") < 0.55
-        first_pool = np.where(is_chinese, len(vocab.CHINESE_SURNAMES), _latin_first_size(is_female))
-        second_pool = np.where(
-            is_chinese, _chinese_given_size(is_female), len(vocab.LATIN_LAST)
-        )
+        names = name_parts(world, people)
         systems = {name: u(name) < share for name, share in SYSTEM_SHARES.items()}
 
-        family_head = _family_head(world, people)
+        family_head = family_head_of(world, people)
         ipad = _ipad_of(world, people)
         junk_guest = np.isin(people, world.junk_guests()) & (people < world.size)
         erasure = np.isin(people, world.erasure_requesters()) & (people < world.size)
@@ -186,10 +181,10 @@ class Profiles:
         )
         return cls(
             person=people,
-            is_chinese=is_chinese,
-            is_female=is_female,
-            name_first=(u("name first") * first_pool).astype(np.int64),
-            name_second=(u("name second") * second_pool).astype(np.int64),
+            is_chinese=names.is_chinese,
+            is_female=names.is_female,
+            name_first=names.first,
+            name_second=names.second,
             birthday=(-5_479 + u("birthday") * 18_993).astype(np.int64),  # 1955..2006
             city=categorical(u("city"), vocab.CITY_WEIGHTS),
             since=since,
@@ -225,7 +220,30 @@ def _chinese_given_size(is_female: np.ndarray) -> np.ndarray:
     return np.where(is_female, len(vocab.CHINESE_GIVEN_FEMALE), len(vocab.CHINESE_GIVEN_MALE))
 
 
-def _family_head(world: World, people: np.ndarray) -> np.ndarray:
+@dataclass(frozen=True)
+class NameParts:
+    is_chinese: np.ndarray
+    is_female: np.ndarray
+    first: np.ndarray  # surname (Chinese) or first name (Latin) index
+    second: np.ndarray  # given name (Chinese) or last name (Latin) index
+
+
+def name_parts(world: World, people: np.ndarray) -> NameParts:
+    """The name of each person, as indices into the vocab lists."""
+    is_chinese = uniform(world.seed, "chinese", people) < 0.78
+    is_female = uniform(world.seed, "female", people) < 0.55
+    first_pool = np.where(is_chinese, len(vocab.CHINESE_SURNAMES), _latin_first_size(is_female))
+    second_pool = np.where(is_chinese, _chinese_given_size(is_female), len(vocab.LATIN_LAST))
+    return NameParts(
+        is_chinese=is_chinese,
+        is_female=is_female,
+        first=(uniform(world.seed, "name first", people) * first_pool).astype(np.int64),
+        second=(uniform(world.seed, "name second", people) * second_pool).astype(np.int64),
+    )
+
+
+def family_head_of(world: World, people: np.ndarray) -> np.ndarray:
+    """The family head's number for people in a family (who share its phone), else -1."""
     heads = world.family_heads()
     base = people - people % 3
     is_head_base = np.isin(base, heads) & (people < world.size)

@@ -19,11 +19,12 @@ _MAX_INT32 = 2**31 - 1
 
 
 def _four_digit_table() -> np.ndarray:
+    """'0000'..'9999' as 4-byte words (uint32), for fast gathers."""
     values = np.arange(10_000)
     table = np.empty((10_000, 4), dtype=np.uint8)
     for position, power in enumerate((1000, 100, 10, 1)):
         table[:, position] = 48 + (values // power) % 10
-    return table
+    return table.view(np.uint32).reshape(10_000)
 
 
 _DIGITS4 = _four_digit_table()
@@ -44,13 +45,15 @@ def byte_matrix(column: np.ndarray) -> np.ndarray:
 
 def digits(values: np.ndarray, width: int) -> np.ndarray:
     """Zero-padded decimal text of non-negative integers, as dtype S<width>."""
-    values = np.asarray(values, dtype=np.int64)
+    values = np.asarray(values)
+    small = len(values) == 0 or int(values.max()) < 2**32
+    remaining = values.astype(np.uint32 if small else np.int64)
     groups = -(-width // 4)
-    matrix = np.empty((len(values), groups * 4), dtype=np.uint8)
-    remaining = values.copy()
+    words = np.empty((len(values), groups), dtype=np.uint32)
     for group in range(groups - 1, -1, -1):
-        matrix[:, group * 4 : group * 4 + 4] = _DIGITS4[remaining % 10_000]
-        remaining //= 10_000
+        remaining, low = np.divmod(remaining, 10_000)
+        words[:, group] = _DIGITS4[low]
+    matrix = words.view(np.uint8).reshape(len(values), groups * 4)
     return byte_column(matrix[:, groups * 4 - width :])
 
 
@@ -108,6 +111,22 @@ def pick(choices: pa.Array | Sequence[str | None], indices: np.ndarray) -> pa.Ar
     return choices.take(pa.array(np.asarray(indices, dtype=np.int32)))
 
 
+def take(values: pa.Array, indices: np.ndarray) -> pa.Array:
+    """values[indices]; a numpy gather when all values have one width (ids, uuids)."""
+    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32, count=len(values) + 1,
+                            offset=values.offset * 4) if pa.types.is_string(values.type) else None
+    widths = np.diff(offsets) if offsets is not None else None
+    if (
+        widths is None or len(widths) == 0 or values.null_count
+        or widths.min() != widths.max() or widths[0] == 0
+    ):
+        return values.take(pa.array(np.asarray(indices, dtype=np.int64)))
+    width = int(widths[0])
+    data = np.frombuffer(values.buffers()[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    rows = data.reshape(len(values), width)
+    return from_matrix(rows[np.asarray(indices, dtype=np.int64)])
+
+
 def join(*parts: pa.Array | str) -> pa.Array:
     """Row-wise concatenation of Arrow string arrays and literals."""
     return pc.binary_join_element_wise(*parts, "")
@@ -138,7 +157,11 @@ def by_group(
     the pieces are put back in row order with one Arrow ``take``.
     """
     codes = np.asarray(codes)
+    if codes.dtype.itemsize > 1 and len(codes) and 0 <= codes.min() and codes.max() < 128:
+        codes = codes.astype(np.int8)  # lets numpy use radix sort
     size = len(codes)
+    if size == 0:
+        return pa.array([], type=pa.string())
     present = np.unique(codes)
     if len(present) == 1:
         return build(int(present[0]), np.arange(size))

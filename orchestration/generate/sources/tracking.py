@@ -65,8 +65,8 @@ def build_web(batch: Batch) -> pa.Table:
     event_group = plan.slot_group[events.session]
     columns = {
         "event_id": messy.blank_out(rng, batch.ids("WE", size, 10), bad == MISSING_ID),
-        "anonymous_id": ids.anonymous_id(batch.world, group_keys).take(pa.array(event_group)),
-        "user_id": messy.blank_out(rng, ids.member_id(people), ~logged),
+        "anonymous_id": text.take(ids.anonymous_id(batch.world, group_keys), event_group),
+        "user_id": messy.blank_out(rng, text.take(ids.member_id(users.person), user), ~logged),
         "event_name": text.pick(WEB_NAMES, names),
         "page_url": _page_urls(names, product, page),
         "utm_source": _utm_sources(rng, events.position),
@@ -125,24 +125,6 @@ def _logins(
     return logged, is_login
 
 
-def _page_urls(names: np.ndarray, product: np.ndarray, page: np.ndarray) -> pa.Array:
-    products = catalog()
-
-    def build(code: int, rows: np.ndarray) -> pa.Array:
-        host = vocab.WEB_HOST
-        if code == PAGE_VIEW:
-            return text.join(host, text.pick([p for p, _ in vocab.WEB_PAGES], page[rows] % len(vocab.WEB_PAGES)))
-        if code == PRODUCT_VIEW:
-            return text.join(host, "/products/", products.sku.take(pa.array(product[rows])))
-        if code == SEARCH:
-            term = text.pick(vocab.SEARCH_TERMS, page[rows] % len(vocab.SEARCH_TERMS))
-            return text.join(host, "/search?q=", term)
-        path = {ADD_TO_CART: "/cart", CHECKOUT: "/checkout", LOGIN: "/account/login"}[code]
-        return text.pick([host + path], np.zeros(len(rows), dtype=np.int64))
-
-    return text.by_group(names, build)
-
-
 def _utm_sources(rng: np.random.Generator, position: np.ndarray) -> pa.Array:
     size = len(position)
     tagged = (position == 0) & (rng.random(size) < 0.3)
@@ -150,36 +132,89 @@ def _utm_sources(rng: np.random.Generator, position: np.ndarray) -> pa.Array:
     return messy.blank_out(rng, sources, ~tagged)
 
 
-def _price(product: np.ndarray) -> pa.Array:
-    return messy.money_text(catalog().price_cents[product], messy.SHORT)
+class _Pool:
+    """Pre-rendered strings; rows pick one by index (one Arrow take, no per-row joins)."""
+
+    def __init__(self) -> None:
+        self.values: list[str] = []
+        self.first: dict[str, int] = {}
+
+    def add(self, name: str, values: list[str]) -> None:
+        self.first[name] = len(self.values)
+        self.values.extend(values)
+
+    def at(self, name: str, index: np.ndarray | int) -> np.ndarray:
+        return self.first[name] + np.asarray(index, dtype=np.int64)
+
+
+CART_VALUES = 400  # distinct cart values rendered into checkout properties
+SEARCH_RESULTS = 50
+
+
+def _prices() -> list[str]:
+    return messy.money_text(catalog().price_cents, messy.SHORT).to_pylist()
+
+
+def _cart_values(seed: int) -> list[str]:
+    values = np.random.default_rng(seed).integers(5_000, 300_000, CART_VALUES)
+    return messy.money_text(values, messy.SHORT).to_pylist()
+
+
+def _page_urls(names: np.ndarray, product: np.ndarray, page: np.ndarray) -> pa.Array:
+    host = vocab.WEB_HOST
+    pool = _Pool()
+    pool.add("page", [host + path for path, _ in vocab.WEB_PAGES])
+    pool.add("product", [f"{host}/products/{sku}" for sku in catalog().sku.to_pylist()])
+    pool.add("search", [f"{host}/search?q={term}" for term in vocab.SEARCH_TERMS])
+    pool.add("fixed", [f"{host}/cart", f"{host}/checkout", f"{host}/account/login"])
+    index = np.select(
+        [names == PAGE_VIEW, names == PRODUCT_VIEW, names == SEARCH, names == ADD_TO_CART,
+         names == CHECKOUT],
+        [pool.at("page", page % len(vocab.WEB_PAGES)), pool.at("product", product),
+         pool.at("search", page % len(vocab.SEARCH_TERMS)), pool.at("fixed", 0),
+         pool.at("fixed", 1)],
+        pool.at("fixed", 2),
+    )
+    return text.pick(pool.values, index)
 
 
 def _web_properties(
     rng: np.random.Generator, names: np.ndarray, product: np.ndarray, page: np.ndarray
 ) -> pa.Array:
-    skus = catalog().sku
-
-    def build(code: int, rows: np.ndarray) -> pa.Array:
-        n = len(rows)
-        sku = skus.take(pa.array(product[rows]))
-        if code == PAGE_VIEW:
-            title = text.pick([t for _, t in vocab.WEB_PAGES], page[rows] % len(vocab.WEB_PAGES))
-            return text.join('{"title":"', title, '"}')
-        if code == PRODUCT_VIEW:
-            return text.join('{"sku":"', sku, '","price":', _price(product[rows]), ',"currency":"CNY"}')
-        if code == ADD_TO_CART:
-            quantity = text.integers(1 + choose(rng, n, (8, 2)))
-            return text.join('{"sku":"', sku, '","quantity":', quantity, ',"price":', _price(product[rows]), "}")
-        if code == SEARCH:
-            term = text.pick(vocab.SEARCH_TERMS, page[rows] % len(vocab.SEARCH_TERMS))
-            return text.join('{"query":"', term, '","results":', text.integers(rng.integers(0, 200, n)), "}")
-        if code == CHECKOUT:
-            value = messy.money_text(rng.integers(5_000, 300_000, n), messy.SHORT)
-            return text.join('{"cart_value":', value, ',"items":', text.integers(rng.integers(1, 6, n)), "}")
-        method = text.pick(("password", "sms", "wechat"), choose(rng, n, (3, 5, 2)))
-        return text.join('{"method":"', method, '"}')
-
-    return text.by_group(names, build)
+    size = len(names)
+    skus, prices = catalog().sku.to_pylist(), _prices()
+    pool = _Pool()
+    pool.add("page", [f'{{"title":"{title}"}}' for _, title in vocab.WEB_PAGES])
+    pool.add("product", [
+        f'{{"sku":"{sku}","price":{price},"currency":"CNY"}}' for sku, price in zip(skus, prices)
+    ])
+    pool.add("cart", [
+        f'{{"sku":"{sku}","quantity":{quantity},"price":{price}}}'
+        for quantity in (1, 2) for sku, price in zip(skus, prices)
+    ])
+    pool.add("search", [
+        f'{{"query":"{term}","results":{results * 7}}}'
+        for term in vocab.SEARCH_TERMS for results in range(SEARCH_RESULTS)
+    ])
+    pool.add("checkout", [
+        f'{{"cart_value":{value},"items":{items}}}'
+        for items in range(1, 6) for value in _cart_values(len(skus))
+    ])
+    pool.add("login", ['{"method":"password"}', '{"method":"sms"}', '{"method":"wechat"}'])
+    term = page % len(vocab.SEARCH_TERMS)
+    index = np.select(
+        [names == PAGE_VIEW, names == PRODUCT_VIEW, names == ADD_TO_CART, names == SEARCH,
+         names == CHECKOUT],
+        [
+            pool.at("page", page % len(vocab.WEB_PAGES)),
+            pool.at("product", product),
+            pool.at("cart", product + len(skus) * (rng.random(size) < 0.2)),
+            pool.at("search", term * SEARCH_RESULTS + rng.integers(0, SEARCH_RESULTS, size)),
+            pool.at("checkout", rng.integers(0, CART_VALUES * 5, size)),
+        ],
+        pool.at("login", choose(rng, size, (3, 5, 2))),
+    )
+    return text.pick(pool.values, index)
 
 
 def build_app(batch: Batch) -> pa.Table:
@@ -189,18 +224,21 @@ def build_app(batch: Batch) -> pa.Table:
     plan = sessions.plan(batch, rng, users, session_counts, users.device_count)
     events = sessions.explode(batch, rng, plan, mean_events=4.3)
     logged, is_login = _logins(rng, plan, events, users, APP_LOGIN_SHARE, login_position=1)
-    user = plan.user[events.session]
-    person = users.person[user]
-    device = ids.device_key(person, plan.slot[events.session])
     names = np.where(
         events.position == 0,
         np.where(rng.random(len(events)) < 0.2, PUSH_OPEN, APP_OPEN),
         choose(rng, len(events), (5, 55, 25, 12, 3)),
     )
     names = np.where(is_login, APP_LOGIN, names)
+
+    # Devices: one per (person, slot) group, then the shared iPads after them.
+    n_own = plan.slot_group.max() + 1 if len(plan) else 0
+    device_keys = np.zeros(n_own, dtype=np.int64)
+    device_keys[plan.slot_group] = ids.device_key(users.person[plan.user], plan.slot)
+    device_keys = np.concatenate([device_keys, ids.ipad_key(np.arange(batch.world.ipad_count()))])
     shared = _shared_ipad_events(batch, rng, users)
-    person = np.concatenate([person, shared["person"]])
-    device = np.concatenate([device, shared["device"]])
+    person = np.concatenate([users.person[plan.user[events.session]], shared["person"]])
+    device = np.concatenate([plan.slot_group[events.session], n_own + shared["ipad"]])
     logged = np.concatenate([logged, shared["logged"]])
     names = np.concatenate([names, shared["names"]])
     ts = np.concatenate([events.ts, shared["ts"]])
@@ -208,13 +246,12 @@ def build_app(batch: Batch) -> pa.Table:
     product = catalog().popular(rng.random(size))
     bad = messy.plan_bad_rows(rng, size, BAD_ROW_SHARE, 2, eligible=~logged)
 
-    unique_devices, device_row = np.unique(device, return_inverse=True)
-    is_ios = (uniform(batch.seed, "device platform", unique_devices) < 0.45) | (unique_devices < 0)
+    is_ios = (uniform(batch.seed, "device platform", device_keys) < 0.45) | (device_keys < 0)
     columns = {
         "event_id": messy.blank_out(rng, batch.ids("AE", size, 10), bad == MISSING_ID),
-        "device_id": ids.device_id(batch.world, unique_devices).take(pa.array(device_row)),
+        "device_id": text.take(ids.device_id(batch.world, device_keys), device),
         "user_id": messy.blank_out(rng, ids.member_id(person), ~logged),
-        "platform": text.pick(("android", "ios"), is_ios[device_row].astype(np.int64)),
+        "platform": text.pick(("android", "ios"), is_ios[device].astype(np.int64)),
         "app_version": _app_versions(rng, ts),
         "event_name": text.pick(APP_NAMES, names),
         "event_ts": messy.replace_with(
@@ -222,7 +259,17 @@ def build_app(batch: Batch) -> pa.Table:
         ),
         "properties": _app_properties(rng, names, product),
     }
-    _sight_devices(batch, person, device, logged, bad == 0)
+    good = bad == 0
+    own = np.arange(size) < len(events)
+    group_person = np.zeros(n_own, dtype=np.int64)
+    group_person[plan.slot_group] = users.person[plan.user]
+    seen = sessions.any_per_group(device, good & own, n_own)
+    batch.sightings.add(ids.DEVICE_ID, group_person, device_keys[:n_own], seen)
+    seen_logged = sessions.any_per_group(device, good & own & logged, n_own)
+    batch.sightings.add(ids.MEMBER_ID, group_person, group_person, seen_logged)
+    on_ipad = good & ~own
+    batch.sightings.add(ids.DEVICE_ID, person, device_keys[device], on_ipad)
+    batch.sightings.add(ids.MEMBER_ID, person, person, on_ipad & logged)
     return batch.table("app_events", columns, rng)
 
 
@@ -242,20 +289,11 @@ def _shared_ipad_events(batch: Batch, rng: np.random.Generator, users) -> dict[s
     ts = np.minimum(start[event_visit] + position * 30, batch.window[1] - 1)
     return {
         "person": users.person[visitor][event_visit],
-        "device": ids.ipad_key(users.ipad[visitor][event_visit]),
+        "ipad": users.ipad[visitor][event_visit],
         "logged": position >= 1,
         "names": names,
         "ts": ts,
     }
-
-
-def _sight_devices(
-    batch: Batch, person: np.ndarray, device: np.ndarray, logged: np.ndarray, good: np.ndarray
-) -> None:
-    pairs = np.unique(np.stack([person[good], device[good]], axis=1), axis=0)
-    batch.sightings.add(ids.DEVICE_ID, pairs[:, 0], pairs[:, 1], np.ones(len(pairs), bool))
-    members = np.unique(person[good & logged])
-    batch.sightings.add(ids.MEMBER_ID, members, members, np.ones(len(members), bool))
 
 
 def _app_versions(rng: np.random.Generator, ts: np.ndarray) -> pa.Array:
@@ -267,23 +305,23 @@ def _app_versions(rng: np.random.Generator, ts: np.ndarray) -> pa.Array:
 
 
 def _app_properties(rng: np.random.Generator, names: np.ndarray, product: np.ndarray) -> pa.Array:
-    skus = catalog().sku
-
-    def build(code: int, rows: np.ndarray) -> pa.Array:
-        n = len(rows)
-        if code == APP_OPEN:
-            screen = text.pick(vocab.APP_SCREENS, rng.integers(0, len(vocab.APP_SCREENS), n))
-            return text.join('{"screen":"', screen, '"}')
-        if code in (APP_PRODUCT_VIEW, APP_ADD_TO_CART):
-            sku = skus.take(pa.array(product[rows]))
-            return text.join('{"sku":"', sku, '","price":', _price(product[rows]), "}")
-        if code == APP_CHECKOUT:
-            value = messy.money_text(rng.integers(5_000, 300_000, n), messy.SHORT)
-            return text.join('{"cart_value":', value, "}")
-        if code == PUSH_OPEN:
-            campaign = text.fixed([b"cmp_", text.digits(rng.integers(1, 300, n), 4)], n)
-            return text.join('{"campaign_id":"', campaign, '"}')
-        method = text.pick(("sms", "password", "wechat"), choose(rng, n, (5, 3, 2)))
-        return text.join('{"method":"', method, '"}')
-
-    return text.by_group(names, build)
+    size = len(names)
+    skus, prices = catalog().sku.to_pylist(), _prices()
+    pool = _Pool()
+    pool.add("screen", [f'{{"screen":"{screen}"}}' for screen in vocab.APP_SCREENS])
+    pool.add("product", [f'{{"sku":"{sku}","price":{price}}}' for sku, price in zip(skus, prices)])
+    pool.add("checkout", [f'{{"cart_value":{value}}}' for value in _cart_values(len(skus) + 1)])
+    pool.add("push", [f'{{"campaign_id":"cmp_{number:04d}"}}' for number in range(1, 300)])
+    pool.add("login", ['{"method":"sms"}', '{"method":"password"}', '{"method":"wechat"}'])
+    index = np.select(
+        [names == APP_OPEN, np.isin(names, (APP_PRODUCT_VIEW, APP_ADD_TO_CART)),
+         names == APP_CHECKOUT, names == PUSH_OPEN],
+        [
+            pool.at("screen", rng.integers(0, len(vocab.APP_SCREENS), size)),
+            pool.at("product", product),
+            pool.at("checkout", rng.integers(0, CART_VALUES, size)),
+            pool.at("push", rng.integers(0, 299, size)),
+        ],
+        pool.at("login", choose(rng, size, (5, 3, 2))),
+    )
+    return text.pick(pool.values, index)
