@@ -1,7 +1,7 @@
 """The ``cdp`` command: generate demo data into the warehouse, run the whole demo.
 
-    cdp generate --people 10000 --seed 42 [--target dev|pg] [--append-batch K]
-    cdp demo [--people 300] [--seed 42] [--target dev|pg]
+cdp generate --people 10000 --seed 42 [--target dev|pg] [--append-batch K]
+cdp demo [--people 300] [--seed 42] [--target dev|pg]
 """
 
 from __future__ import annotations
@@ -14,7 +14,13 @@ from dataclasses import dataclass
 
 import click
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from orchestration.generate import (
@@ -65,7 +71,9 @@ def main() -> None:
 
 
 @main.command()
-@click.option("--people", type=click.IntRange(1, MAX_PEOPLE), default=300, show_default=True)
+@click.option(
+    "--people", type=click.IntRange(1, MAX_PEOPLE), default=300, show_default=True
+)
 @click.option("--seed", type=int, default=42, show_default=True)
 @target_option
 @click.option(
@@ -74,7 +82,9 @@ def main() -> None:
     default=None,
     help="Append the K-th daily delta (~1% new rows) instead of replacing everything.",
 )
-def generate(people: int, seed: int, target: str | None, append_batch: int | None) -> None:
+def generate(
+    people: int, seed: int, target: str | None, append_batch: int | None
+) -> None:
     """Generate deterministic demo data and load it into schemas raw and truth."""
     warehouse = warehouse_for(target)
     started = time.perf_counter()
@@ -83,7 +93,9 @@ def generate(people: int, seed: int, target: str | None, append_batch: int | Non
 
 
 @main.command()
-@click.option("--people", type=click.IntRange(1, MAX_PEOPLE), default=300, show_default=True)
+@click.option(
+    "--people", type=click.IntRange(1, MAX_PEOPLE), default=300, show_default=True
+)
 @click.option("--seed", type=int, default=42, show_default=True)
 @target_option
 def demo(people: int, seed: int, target: str | None) -> None:
@@ -106,7 +118,9 @@ def demo(people: int, seed: int, target: str | None) -> None:
         raise click.exceptions.Exit(1)
 
 
-def load_demo_data(warehouse: Warehouse, people: int, seed: int, batch: int = 0) -> dict[str, int]:
+def load_demo_data(
+    warehouse: Warehouse, people: int, seed: int, batch: int = 0
+) -> dict[str, int]:
     """Generate one batch and load it (batch 0 replaces, later batches append)."""
     mode = "append" if batch else "replace"
     tables = iter_tables(people, seed, batch)
@@ -118,14 +132,20 @@ def load_demo_data(warehouse: Warehouse, people: int, seed: int, batch: int = 0)
         TimeElapsedColumn(),
     )
     with Progress(*columns, console=console, transient=True) as progress:
-        task = progress.add_task(f"generating {people:,} people (batch {batch})", total=total)
+        task = progress.add_task(
+            f"generating {people:,} people (batch {batch})", total=total
+        )
 
         def on_loaded(name: str, rows: int) -> None:
-            progress.update(task, advance=1, description=f"loaded {name} ({rows:,} rows)")
+            progress.update(
+                task, advance=1, description=f"loaded {name} ({rows:,} rows)"
+            )
 
         if warehouse.engine == "duckdb":
             assert warehouse.duckdb_path is not None
-            return load_duckdb(tables, warehouse.duckdb_path, mode=mode, on_loaded=on_loaded)
+            return load_duckdb(
+                tables, warehouse.duckdb_path, mode=mode, on_loaded=on_loaded
+            )
         assert warehouse.postgres is not None
         conninfo = warehouse.postgres.conninfo()
         ensure_database(conninfo)
@@ -139,8 +159,13 @@ def run_dbt_build(warehouse: Warehouse) -> bool:
 
     project_dir = str(warehouse.project_dir)
     args = [
-        "build", "--project-dir", project_dir, "--profiles-dir", project_dir,
-        "--target", warehouse.target,
+        "build",
+        "--project-dir",
+        project_dir,
+        "--profiles-dir",
+        project_dir,
+        "--target",
+        warehouse.target,
     ]
     with console.status("dbt build …"):
         result = dbtRunner().invoke(args)
@@ -159,15 +184,12 @@ def count_rows_by_schema(
 
 
 def _sum_counts(
-    relations: list[tuple[str, str]], count: Callable[[str, str], int]
+    relations: list[tuple[str, str]], count: Callable[[str, str], int | None]
 ) -> dict[str, tuple[int, int | None]]:
     summary: dict[str, tuple[int, int | None]] = {}
     for schema, name in relations:
         tables, rows = summary.get(schema, (0, 0))
-        try:
-            counted = count(schema, name)
-        except Exception:  # a broken view must not hide the other counts
-            counted = None
+        counted = count(schema, name)
         total = None if rows is None or counted is None else rows + counted
         summary[schema] = (tables + 1, total)
     return summary
@@ -196,9 +218,12 @@ def _count_duckdb(warehouse: Warehouse, schemas: tuple[str, ...]) -> dict:
             _LIST_RELATIONS.format(placeholders), list(schemas)
         ).fetchall()
 
-        def count(schema: str, name: str) -> int:
+        def count(schema: str, name: str) -> int | None:
             query = f"select count(*) from {_quote(schema)}.{_quote(name)}"
-            return connection.execute(query).fetchall()[0][0]
+            try:
+                return connection.execute(query).fetchall()[0][0]
+            except duckdb.Error:  # a broken view must not hide the other counts
+                return None
 
         return _sum_counts(relations, count)
 
@@ -213,9 +238,12 @@ def _count_postgres(warehouse: Warehouse, schemas: tuple[str, ...]) -> dict:
             _LIST_RELATIONS.format(placeholders), list(schemas)
         ).fetchall()
 
-        def count(schema: str, name: str) -> int:
+        def count(schema: str, name: str) -> int | None:
             query = f"select count(*) from {_quote(schema)}.{_quote(name)}"
-            return connection.execute(query).fetchall()[0][0]
+            try:
+                return connection.execute(query).fetchall()[0][0]
+            except psycopg.Error:  # a broken view must not hide the other counts
+                return None
 
         return _sum_counts(relations, count)
 
@@ -258,12 +286,18 @@ def _print_summary(
         timing.add_row(step.name, f"{step.seconds:.1f}", status)
     console.print(timing)
     rows = Table(title="Rows per schema")
-    for column, justify in (("schema", "left"), ("relations", "right"), ("rows", "right")):
+    for column, justify in (
+        ("schema", "left"),
+        ("relations", "right"),
+        ("rows", "right"),
+    ):
         rows.add_column(column, justify=justify)
     for schema in SUMMARY_SCHEMAS:
         if schema in counts:
             relations, total = counts[schema]
-            rows.add_row(schema, str(relations), "error" if total is None else f"{total:,}")
+            rows.add_row(
+                schema, str(relations), "error" if total is None else f"{total:,}"
+            )
         else:
             rows.add_row(schema, "-", "[dim]not built[/]")
     console.print(rows)

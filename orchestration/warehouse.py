@@ -28,14 +28,18 @@ def default_target(env: Mapping[str, str] | None = None) -> str:
     return env.get("DBT_TARGET") or "dev"
 
 
-def find_project_dir(start: Path | None = None, env: Mapping[str, str] | None = None) -> Path:
+def find_project_dir(
+    start: Path | None = None, env: Mapping[str, str] | None = None
+) -> Path:
     """The folder holding ``dbt_project.yml``: ``CDP_PROJECT_DIR``, else the nearest one
     above ``start`` (the cwd), else the repository this package lives in."""
     env = os.environ if env is None else env
     if env.get("CDP_PROJECT_DIR"):
         project_dir = Path(env["CDP_PROJECT_DIR"]).expanduser().resolve()
         if not (project_dir / PROJECT_FILE).is_file():
-            raise FileNotFoundError(f"CDP_PROJECT_DIR={project_dir} has no {PROJECT_FILE}")
+            raise FileNotFoundError(
+                f"CDP_PROJECT_DIR={project_dir} has no {PROJECT_FILE}"
+            )
         return project_dir
     here = (start or Path.cwd()).resolve()
     for folder in (here, *here.parents):
@@ -126,5 +130,9 @@ def warehouse_for(
     project_dir = project_dir or find_project_dir(env=env)
     engine = TARGET_ENGINES[target]
     if engine == "duckdb":
-        return Warehouse(target, engine, project_dir, duckdb_path=duckdb_path(project_dir, env))
-    return Warehouse(target, engine, project_dir, postgres=PostgresSettings.from_env(env))
+        return Warehouse(
+            target, engine, project_dir, duckdb_path=duckdb_path(project_dir, env)
+        )
+    return Warehouse(
+        target, engine, project_dir, postgres=PostgresSettings.from_env(env)
+    )

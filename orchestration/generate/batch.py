@@ -66,10 +66,14 @@ class Batch:
         """Assemble a raw table in contract order, stamp ``_loaded_at``, add duplicates."""
         expected = contract.RAW_COLUMNS[name]
         if tuple(columns) != expected:
-            raise ValueError(f"{name}: columns {tuple(columns)} differ from the contract")
+            raise ValueError(
+                f"{name}: columns {tuple(columns)} differ from the contract"
+            )
         size = len(next(iter(columns.values())))
         loaded_at = pa.array(
-            np.full(size, self.world.loaded_at(self.number) * 1_000_000, dtype=np.int64),
+            np.full(
+                size, self.world.loaded_at(self.number) * 1_000_000, dtype=np.int64
+            ),
             type=pa.int64(),
         ).cast(contract.LOADED_AT_TYPE)
         table = pa.table({**columns, contract.LOADED_AT: loaded_at})

@@ -67,12 +67,16 @@ def _load_table(connection, schema: str, name: str, table, mode: Mode) -> None:
     connection.register(_INCOMING, table)
     try:
         if mode == "replace" or not _exists(connection, schema, name):
-            connection.execute(f"create or replace table {target} as select * from {_INCOMING}")
+            connection.execute(
+                f"create or replace table {target} as select * from {_INCOMING}"
+            )
         elif is_truth(name):
             connection.execute(
                 f"insert into {target} select * from {_INCOMING} except select * from {target}"
             )
         else:
-            connection.execute(f"insert into {target} by name select * from {_INCOMING}")
+            connection.execute(
+                f"insert into {target} by name select * from {_INCOMING}"
+            )
     finally:
         connection.unregister(_INCOMING)

@@ -9,8 +9,15 @@ import pyarrow as pa
 from orchestration.generate import truth
 from orchestration.generate.batch import Batch
 from orchestration.generate.people import MAX_PEOPLE, World
-from orchestration.generate.sources import commerce, crm, privacy, service, stores, tracking
-from orchestration.generate.sources import wechat
+from orchestration.generate.sources import (
+    commerce,
+    crm,
+    privacy,
+    service,
+    stores,
+    tracking,
+    wechat,
+)
 
 Builder = Callable[[Batch], dict[str, pa.Table]]
 
@@ -38,7 +45,9 @@ BUILDERS: tuple[Builder, ...] = (
 )
 
 
-def iter_tables(people: int, seed: int = 42, batch: int = 0) -> Iterator[tuple[str, pa.Table]]:
+def iter_tables(
+    people: int, seed: int = 42, batch: int = 0
+) -> Iterator[tuple[str, pa.Table]]:
     """Yield (table name, table) one at a time, the truth table last.
 
     ``batch=0`` is the full history of ``people`` people over two years; ``batch=k`` (k >= 1)

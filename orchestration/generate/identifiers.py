@@ -30,7 +30,9 @@ from orchestration.generate.contract import IDENTIFIER_TYPES
 from orchestration.generate.people import World, family_head_of, name_parts
 from orchestration.generate.streams import categorical, hash64, uniform
 
-MEMBER_ID, MEMBER_CARD, EMAIL, PHONE, ANONYMOUS_ID, DEVICE_ID, OPENID, UNIONID = range(8)
+MEMBER_ID, MEMBER_CARD, EMAIL, PHONE, ANONYMOUS_ID, DEVICE_ID, OPENID, UNIONID = range(
+    8
+)
 assert IDENTIFIER_TYPES[EMAIL] == "email" and IDENTIFIER_TYPES[UNIONID] == "unionid"
 
 EMAILS_PER_PERSON = 8
@@ -77,7 +79,9 @@ def _bijection(seed: int, salt: str, keys: np.ndarray, modulus: int) -> np.ndarr
     return (np.asarray(keys, dtype=np.int64) * 7_654_321 + offset) % modulus
 
 
-def phone_number(world: World, people: np.ndarray, number: np.ndarray | int = 0) -> np.ndarray:
+def phone_number(
+    world: World, people: np.ndarray, number: np.ndarray | int = 0
+) -> np.ndarray:
     """A person's n-th mobile number (11 digits). Number 0 of a family member is the
     family's shared phone; every other number is unique to its person."""
     people = np.asarray(people, dtype=np.int64)
@@ -87,8 +91,12 @@ def phone_number(world: World, people: np.ndarray, number: np.ndarray | int = 0)
     key = owner * PHONES_PER_PERSON + number
     suffix = _bijection(world.seed, "phone", key, _TOKEN_SPACE)
     prefixes = np.asarray(vocab.MOBILE_PREFIXES, dtype=np.int64)
-    prefix = prefixes[(uniform(world.seed, "phone prefix", key) * len(prefixes)).astype(int)]
-    prefix = np.where((prefix == vocab.JUNK_PHONE // _TOKEN_SPACE) & (suffix == 0), 139, prefix)
+    prefix = prefixes[
+        (uniform(world.seed, "phone prefix", key) * len(prefixes)).astype(int)
+    ]
+    prefix = np.where(
+        (prefix == vocab.JUNK_PHONE // _TOKEN_SPACE) & (suffix == 0), 139, prefix
+    )
     return prefix * _TOKEN_SPACE + suffix
 
 
@@ -104,8 +112,12 @@ def email(world: World, keys: np.ndarray) -> pa.Array:
     people = real // EMAILS_PER_PERSON
     names = name_parts(world, people)
     token = text.integers(_bijection(world.seed, "email", real, _TOKEN_SPACE))
-    domain = categorical(uniform(world.seed, "email domain", real), vocab.EMAIL_DOMAIN_WEIGHTS)
-    first, second = _ascii_names(names.is_chinese, names.is_female, names.first, names.second)
+    domain = categorical(
+        uniform(world.seed, "email domain", real), vocab.EMAIL_DOMAIN_WEIGHTS
+    )
+    first, second = _ascii_names(
+        names.is_chinese, names.is_female, names.first, names.second
+    )
     pattern = (uniform(world.seed, "email pattern", real) * 4).astype(np.int64)
     local = text.by_group(
         np.where(domain == 0, 4, pattern),
@@ -133,28 +145,55 @@ def _local_part(
     return pc.cast(qq_number, pa.string())  # qq.com: a 9-digit QQ number
 
 
-def _ascii_names(is_chinese: np.ndarray, is_female: np.ndarray, first: np.ndarray,
-                 second: np.ndarray) -> tuple[pa.Array, pa.Array]:
+def _ascii_names(
+    is_chinese: np.ndarray, is_female: np.ndarray, first: np.ndarray, second: np.ndarray
+) -> tuple[pa.Array, pa.Array]:
     """(given or first name, surname or last name) in ASCII, for email local parts."""
-    surname = text.pick([p for _, p in vocab.CHINESE_SURNAMES], np.where(is_chinese, first, 0))
-    given_f = text.pick([p for _, p in vocab.CHINESE_GIVEN_FEMALE], _clip(second, is_chinese & is_female))
-    given_m = text.pick([p for _, p in vocab.CHINESE_GIVEN_MALE], _clip(second, is_chinese & ~is_female))
-    latin_f = text.pick([a for _, a in vocab.LATIN_FIRST_FEMALE], _clip(first, ~is_chinese & is_female))
-    latin_m = text.pick([a for _, a in vocab.LATIN_FIRST_MALE], _clip(first, ~is_chinese & ~is_female))
+    surname = text.pick(
+        [p for _, p in vocab.CHINESE_SURNAMES], np.where(is_chinese, first, 0)
+    )
+    given_f = text.pick(
+        [p for _, p in vocab.CHINESE_GIVEN_FEMALE],
+        _clip(second, is_chinese & is_female),
+    )
+    given_m = text.pick(
+        [p for _, p in vocab.CHINESE_GIVEN_MALE], _clip(second, is_chinese & ~is_female)
+    )
+    latin_f = text.pick(
+        [a for _, a in vocab.LATIN_FIRST_FEMALE], _clip(first, ~is_chinese & is_female)
+    )
+    latin_m = text.pick(
+        [a for _, a in vocab.LATIN_FIRST_MALE], _clip(first, ~is_chinese & ~is_female)
+    )
     last = text.pick([a for _, a in vocab.LATIN_LAST], _clip(second, ~is_chinese))
     given = text.where(is_female, given_f, given_m)
     latin_first = text.where(is_female, latin_f, latin_m)
-    return (text.where(is_chinese, given, latin_first), text.where(is_chinese, surname, last))
+    return (
+        text.where(is_chinese, given, latin_first),
+        text.where(is_chinese, surname, last),
+    )
 
 
-def display_names(is_chinese: np.ndarray, is_female: np.ndarray, first: np.ndarray,
-                  second: np.ndarray) -> pa.Array:
+def display_names(
+    is_chinese: np.ndarray, is_female: np.ndarray, first: np.ndarray, second: np.ndarray
+) -> pa.Array:
     """Names as people write them: 张伟, or 'Chloé Dubois'."""
-    surname = text.pick([h for h, _ in vocab.CHINESE_SURNAMES], np.where(is_chinese, first, 0))
-    given_f = text.pick([h for h, _ in vocab.CHINESE_GIVEN_FEMALE], _clip(second, is_chinese & is_female))
-    given_m = text.pick([h for h, _ in vocab.CHINESE_GIVEN_MALE], _clip(second, is_chinese & ~is_female))
-    latin_f = text.pick([d for d, _ in vocab.LATIN_FIRST_FEMALE], _clip(first, ~is_chinese & is_female))
-    latin_m = text.pick([d for d, _ in vocab.LATIN_FIRST_MALE], _clip(first, ~is_chinese & ~is_female))
+    surname = text.pick(
+        [h for h, _ in vocab.CHINESE_SURNAMES], np.where(is_chinese, first, 0)
+    )
+    given_f = text.pick(
+        [h for h, _ in vocab.CHINESE_GIVEN_FEMALE],
+        _clip(second, is_chinese & is_female),
+    )
+    given_m = text.pick(
+        [h for h, _ in vocab.CHINESE_GIVEN_MALE], _clip(second, is_chinese & ~is_female)
+    )
+    latin_f = text.pick(
+        [d for d, _ in vocab.LATIN_FIRST_FEMALE], _clip(first, ~is_chinese & is_female)
+    )
+    latin_m = text.pick(
+        [d for d, _ in vocab.LATIN_FIRST_MALE], _clip(first, ~is_chinese & ~is_female)
+    )
     last = text.pick([d for d, _ in vocab.LATIN_LAST], _clip(second, ~is_chinese))
     chinese = text.join(surname, text.where(is_female, given_f, given_m))
     latin = text.join(text.where(is_female, latin_f, latin_m), " ", last)
@@ -165,7 +204,9 @@ def _clip(index: np.ndarray, valid: np.ndarray) -> np.ndarray:
     return np.where(valid, index, 0)
 
 
-def _uuid_words(seed: int, salt: str, keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def _uuid_words(
+    seed: int, salt: str, keys: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     return hash64(seed, salt + " high", keys), hash64(seed, salt + " low", keys)
 
 
@@ -179,9 +220,14 @@ def uuid_text(seed: int, salt: str, keys: np.ndarray, upper: bool = False) -> pa
     if upper:
         a = np.where(a >= ord("a"), a - 32, a).astype(np.uint8)
         b = np.where(b >= ord("a"), b - 32, b).astype(np.uint8)
-    parts = [text.byte_column(m) for m in (a[:, :8], a[:, 8:12], a[:, 12:16], b[:, :4], b[:, 4:16])]
-    return text.fixed([parts[0], b"-", parts[1], b"-", parts[2], b"-", parts[3], b"-", parts[4]],
-                      len(keys))
+    parts = [
+        text.byte_column(m)
+        for m in (a[:, :8], a[:, 8:12], a[:, 12:16], b[:, :4], b[:, 4:16])
+    ]
+    return text.fixed(
+        [parts[0], b"-", parts[1], b"-", parts[2], b"-", parts[3], b"-", parts[4]],
+        len(keys),
+    )
 
 
 def anonymous_id(world: World, keys: np.ndarray) -> pa.Array:
@@ -244,7 +290,9 @@ class Sightings:
         default=None, repr=False, compare=False
     )
 
-    def add(self, kind: int, people: np.ndarray, keys: np.ndarray, mask: np.ndarray) -> None:
+    def add(
+        self, kind: int, people: np.ndarray, keys: np.ndarray, mask: np.ndarray
+    ) -> None:
         self._distinct = None
         mask = np.asarray(mask, dtype=bool)
         self.person.append(np.asarray(people, dtype=np.int64)[mask])
@@ -273,5 +321,9 @@ class Sightings:
         order = np.lexsort((key, kind, person))
         person, kind, key = person[order], kind[order], key[order]
         keep = np.ones(len(person), dtype=bool)
-        keep[1:] = (person[1:] != person[:-1]) | (kind[1:] != kind[:-1]) | (key[1:] != key[:-1])
+        keep[1:] = (
+            (person[1:] != person[:-1])
+            | (kind[1:] != kind[:-1])
+            | (key[1:] != key[:-1])
+        )
         return person[keep], kind[keep], key[keep]

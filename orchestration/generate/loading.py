@@ -20,7 +20,9 @@ def table_items(tables: Tables) -> Iterator[tuple[str, pa.Table]]:
     pairs = tables.items() if isinstance(tables, Mapping) else tables
     for name, table in pairs:
         if name not in RAW_COLUMNS and name not in TRUTH_COLUMNS:
-            raise ValueError(f"unknown table {name!r}: not in the raw contract nor truth")
+            raise ValueError(
+                f"unknown table {name!r}: not in the raw contract nor truth"
+            )
         yield name, table
 
 

@@ -54,11 +54,22 @@ MONEY_STYLES = (DECIMAL, GROUPED, YUAN, SHORT)
 
 BLANKS: tuple[str | None, ...] = ("", "", "", " ", "  ", None)
 BAD_TIMESTAMPS = (
-    "not a date", "2023-02-30 10:00:00", "2024-13-01 00:00:00", "0000-00-00 00:00:00",
-    "31/12/2024 25:00", "N/A",
+    "not a date",
+    "2023-02-30 10:00:00",
+    "2024-13-01 00:00:00",
+    "0000-00-00 00:00:00",
+    "31/12/2024 25:00",
+    "N/A",
 )
 BAD_AMOUNTS = ("abc", "N/A", "12,34.5.6", "--", "one hundred")
-BAD_EMAILS = ("foo@", "bar.com", "no-at-sign.example.com", "@qq.com", "a b@c", "x@@y.com")
+BAD_EMAILS = (
+    "foo@",
+    "bar.com",
+    "no-at-sign.example.com",
+    "@qq.com",
+    "a b@c",
+    "x@@y.com",
+)
 BAD_PHONES = ("12345", "0000", "1380013800", "phone", "+86-12345")
 
 
@@ -124,7 +135,8 @@ def timestamps(
     codes = choose(rng, len(seconds), list(weights.values()))
     millis = rng.integers(0, 1000, len(seconds))
     return text.by_group(
-        codes, lambda code, rows: timestamp_text(seconds[rows], styles[code], millis[rows])
+        codes,
+        lambda code, rows: timestamp_text(seconds[rows], styles[code], millis[rows]),
     )
 
 
@@ -162,7 +174,9 @@ def phone_text(numbers: np.ndarray, style: str) -> pa.Array:
     if style == PARENTHESES:
         return text.fixed([b"(+86)", number], size)
     matrix = text.byte_matrix(number)
-    head, middle, tail = (text.byte_column(matrix[:, a:b]) for a, b in ((0, 3), (3, 7), (7, 11)))
+    head, middle, tail = (
+        text.byte_column(matrix[:, a:b]) for a, b in ((0, 3), (3, 7), (7, 11))
+    )
     if style == SPACED:
         return text.fixed([head, b" ", middle, b" ", tail], size)
     if style == DASHED:
@@ -175,7 +189,9 @@ def phones(
 ) -> pa.Array:
     styles = list(weights)
     codes = choose(rng, len(numbers), list(weights.values()))
-    return text.by_group(codes, lambda code, rows: phone_text(numbers[rows], styles[code]))
+    return text.by_group(
+        codes, lambda code, rows: phone_text(numbers[rows], styles[code])
+    )
 
 
 def emails(
@@ -204,7 +220,9 @@ def _grouped_thousands(units: np.ndarray) -> pa.Array:
     size = len(units)
     remaining = units // 1000
     result = text.where(
-        remaining > 0, text.fixed([text.digits(units % 1000, 3)], size), text.integers(units % 1000)
+        remaining > 0,
+        text.fixed([text.digits(units % 1000, 3)], size),
+        text.integers(units % 1000),
     )
     while (remaining > 0).any():
         group, higher = remaining % 1000, remaining // 1000
@@ -242,10 +260,14 @@ def money_text(cents: np.ndarray, style: str) -> pa.Array:
     raise ValueError(f"unknown money style {style!r}")
 
 
-def money(rng: np.random.Generator, cents: np.ndarray, weights: Mapping[str, float]) -> pa.Array:
+def money(
+    rng: np.random.Generator, cents: np.ndarray, weights: Mapping[str, float]
+) -> pa.Array:
     styles = list(weights)
     codes = choose(rng, len(cents), list(weights.values()))
-    return text.by_group(codes, lambda code, rows: money_text(cents[rows], styles[code]))
+    return text.by_group(
+        codes, lambda code, rows: money_text(cents[rows], styles[code])
+    )
 
 
 def blank_out(rng: np.random.Generator, values: pa.Array, mask: np.ndarray) -> pa.Array:
@@ -264,7 +286,10 @@ def pad(rng: np.random.Generator, values: pa.Array, share: float) -> pa.Array:
 
 
 def replace_with(
-    rng: np.random.Generator, values: pa.Array, mask: np.ndarray, choices: Sequence[str | None]
+    rng: np.random.Generator,
+    values: pa.Array,
+    mask: np.ndarray,
+    choices: Sequence[str | None],
 ) -> pa.Array:
     """Replace masked rows with values drawn from ``choices``."""
     mask = np.asarray(mask, dtype=bool)
@@ -283,22 +308,24 @@ def plan_bad_rows(
 ) -> np.ndarray:
     """Per row 0 (good) or 1..kinds (which defect).
 
-    Tables of 100 rows or more get at least one bad row, and tables of 100 rows per kind
-    get every kind at least once, so small demos exercise quarantine too.
+    Tables of 100 rows or more get every kind at least once (at most one bad row per 50
+    rows), so small demos exercise quarantine too.
     """
     eligible = np.ones(size, dtype=bool) if eligible is None else eligible
     bad = (rng.random(size) < share) & eligible
-    minimum = kinds if size >= 100 * kinds else int(size >= 100)
+    minimum = min(kinds, size // 50) if size >= 100 else 0
     missing = minimum - int(bad.sum())
     if missing > 0:
         candidates = np.flatnonzero(eligible & ~bad)
-        chosen = rng.choice(candidates, size=min(missing, len(candidates)), replace=False)
+        chosen = rng.choice(
+            candidates, size=min(missing, len(candidates)), replace=False
+        )
         bad[chosen] = True
     codes = np.zeros(size, dtype=np.int8)
     rows = np.flatnonzero(bad)
     codes[rows] = rng.integers(1, kinds + 1, len(rows))
-    if minimum == kinds and len(rows) >= kinds and len(np.unique(codes[rows])) < kinds:
-        codes[rows[:kinds]] = np.arange(1, kinds + 1)
+    if len(rows) >= minimum > len(np.unique(codes[rows])):
+        codes[rows[:minimum]] = np.arange(1, minimum + 1)
     return codes
 
 

@@ -74,9 +74,13 @@ class World:
         new = np.arange(first_new, first_new + self.new_per_batch, dtype=np.int64)
         rng = stream(self.seed, batch, "returning people")
         count = min(self.returning_per_batch, self.size)
-        returning = np.sort(rng.choice(self.size, size=count, replace=False)).astype(np.int64)
+        returning = np.sort(rng.choice(self.size, size=count, replace=False)).astype(
+            np.int64
+        )
         people = np.concatenate([returning, new])
-        return people, np.concatenate([np.zeros(len(returning), bool), np.ones(len(new), bool)])
+        return people, np.concatenate(
+            [np.zeros(len(returning), bool), np.ones(len(new), bool)]
+        )
 
     # --- archetypes placed at fixed positions among batch-0 people -----------------------
 
@@ -125,7 +129,9 @@ class Profiles:
     name_second: np.ndarray  # given name (Chinese) or last name (Latin) index
     birthday: np.ndarray  # days since 1970-01-01
     city: np.ndarray
-    since: np.ndarray  # epoch seconds the person became known (registration, first visit)
+    since: (
+        np.ndarray
+    )  # epoch seconds the person became known (registration, first visit)
     has_crm: np.ndarray
     buys_online: np.ndarray
     has_web: np.ndarray
@@ -164,7 +170,9 @@ class Profiles:
         systems["online"] |= junk_guest
         _ensure_one_system(systems, u("fallback system"))
 
-        chain = systems["web"] & systems["crm"] & (u("cookie chain") < COOKIE_CHAIN_SHARE)
+        chain = (
+            systems["web"] & systems["crm"] & (u("cookie chain") < COOKIE_CHAIN_SHARE)
+        )
         cookies = np.where(
             chain,
             8 + (u("chain length") * 23).astype(np.int64),
@@ -177,7 +185,9 @@ class Profiles:
             people < world.size,
             window_start + (u("since") ** 1.4 * 0.9 * span).astype(np.int64),
             # people new in a later batch become known early in that batch's day
-            WINDOW_END + (joined_batch - 1) * DAY + (u("since") * DAY / 2).astype(np.int64),
+            WINDOW_END
+            + (joined_batch - 1) * DAY
+            + (u("since") * DAY / 2).astype(np.int64),
         )
         return cls(
             person=people,
@@ -213,11 +223,15 @@ class Profiles:
 
 
 def _latin_first_size(is_female: np.ndarray) -> np.ndarray:
-    return np.where(is_female, len(vocab.LATIN_FIRST_FEMALE), len(vocab.LATIN_FIRST_MALE))
+    return np.where(
+        is_female, len(vocab.LATIN_FIRST_FEMALE), len(vocab.LATIN_FIRST_MALE)
+    )
 
 
 def _chinese_given_size(is_female: np.ndarray) -> np.ndarray:
-    return np.where(is_female, len(vocab.CHINESE_GIVEN_FEMALE), len(vocab.CHINESE_GIVEN_MALE))
+    return np.where(
+        is_female, len(vocab.CHINESE_GIVEN_FEMALE), len(vocab.CHINESE_GIVEN_MALE)
+    )
 
 
 @dataclass(frozen=True)
@@ -232,13 +246,19 @@ def name_parts(world: World, people: np.ndarray) -> NameParts:
     """The name of each person, as indices into the vocab lists."""
     is_chinese = uniform(world.seed, "chinese", people) < 0.78
     is_female = uniform(world.seed, "female", people) < 0.55
-    first_pool = np.where(is_chinese, len(vocab.CHINESE_SURNAMES), _latin_first_size(is_female))
-    second_pool = np.where(is_chinese, _chinese_given_size(is_female), len(vocab.LATIN_LAST))
+    first_pool = np.where(
+        is_chinese, len(vocab.CHINESE_SURNAMES), _latin_first_size(is_female)
+    )
+    second_pool = np.where(
+        is_chinese, _chinese_given_size(is_female), len(vocab.LATIN_LAST)
+    )
     return NameParts(
         is_chinese=is_chinese,
         is_female=is_female,
         first=(uniform(world.seed, "name first", people) * first_pool).astype(np.int64),
-        second=(uniform(world.seed, "name second", people) * second_pool).astype(np.int64),
+        second=(uniform(world.seed, "name second", people) * second_pool).astype(
+            np.int64
+        ),
     )
 
 
@@ -256,7 +276,9 @@ def _ipad_of(world: World, people: np.ndarray) -> np.ndarray:
     users = world.ipad_users()
     position = np.searchsorted(users, people)
     found = (position < len(users)) & (people < world.size)
-    found &= users[np.minimum(position, len(users) - 1)] == people if len(users) else False
+    found &= (
+        users[np.minimum(position, len(users) - 1)] == people if len(users) else False
+    )
     return np.where(found, position % world.ipad_count(), -1)
 
 

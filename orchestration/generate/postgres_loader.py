@@ -37,7 +37,9 @@ def ensure_database(conninfo: str) -> bool:
         ).fetchall()
         if rows:
             return False
-        connection.execute(sql.SQL("create database {}").format(sql.Identifier(database)))
+        connection.execute(
+            sql.SQL("create database {}").format(sql.Identifier(database))
+        )
         return True
 
 
@@ -62,7 +64,9 @@ def load_postgres(
             schema = schema_of(name, raw_schema)
             if schema not in schemas_created:
                 connection.execute(
-                    sql.SQL("create schema if not exists {}").format(sql.Identifier(schema))
+                    sql.SQL("create schema if not exists {}").format(
+                        sql.Identifier(schema)
+                    )
                 )
                 schemas_created.add(schema)
             _load_table(connection, schema, name, table, mode)
@@ -108,7 +112,9 @@ def _load_table(
     elif is_truth(name):
         incoming = sql.Identifier(f"incoming_{name}")
         connection.execute(
-            sql.SQL("create temporary table {} (like {}) on commit drop").format(incoming, target)
+            sql.SQL("create temporary table {} (like {}) on commit drop").format(
+                incoming, target
+            )
         )
         _copy(connection, incoming, table)
         connection.execute(
@@ -120,9 +126,15 @@ def _load_table(
         _copy(connection, target, table)
 
 
-def _copy(connection: psycopg.Connection, target: sql.Identifier, table: pa.Table) -> None:
-    columns = sql.SQL(", ").join(sql.Identifier(column) for column in table.column_names)
-    statement = sql.SQL("copy {} ({}) from stdin with (format csv)").format(target, columns)
+def _copy(
+    connection: psycopg.Connection, target: sql.Identifier, table: pa.Table
+) -> None:
+    columns = sql.SQL(", ").join(
+        sql.Identifier(column) for column in table.column_names
+    )
+    statement = sql.SQL("copy {} ({}) from stdin with (format csv)").format(
+        target, columns
+    )
     with connection.cursor() as cursor, cursor.copy(statement) as copy:
         for chunk in _csv_chunks(table):
             copy.write(chunk)

@@ -72,7 +72,9 @@ def explode(
     counts = rng.geometric(1 / mean_events, len(sessions)).astype(np.int64)
     session = np.repeat(np.arange(len(sessions)), counts)
     gaps = np.where(
-        rank_within(counts) == 0, 0, 5 + rng.exponential(40, len(session)).astype(np.int64)
+        rank_within(counts) == 0,
+        0,
+        5 + rng.exponential(40, len(session)).astype(np.int64),
     )
     ts = sessions.start[session] + cumulative_within(gaps, counts)
     return Events(

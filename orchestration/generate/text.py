@@ -91,12 +91,16 @@ def from_matrix(matrix: np.ndarray) -> pa.Array:
     size, width = matrix.shape
     total = size * width
     large = total > _MAX_INT32
-    offsets = np.arange(0, total + 1, max(width, 1), dtype=np.int64 if large else np.int32)
+    offsets = np.arange(
+        0, total + 1, max(width, 1), dtype=np.int64 if large else np.int32
+    )
     if width == 0:
         offsets = np.zeros(size + 1, dtype=np.int32)
     data = np.ascontiguousarray(matrix)
     kind = pa.large_string() if large else pa.string()
-    return pa.Array.from_buffers(kind, size, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    return pa.Array.from_buffers(
+        kind, size, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
 
 
 def pool(values: Sequence[str | None]) -> pa.Array:
@@ -113,12 +117,23 @@ def pick(choices: pa.Array | Sequence[str | None], indices: np.ndarray) -> pa.Ar
 
 def take(values: pa.Array, indices: np.ndarray) -> pa.Array:
     """values[indices]; a numpy gather when all values have one width (ids, uuids)."""
-    offsets = np.frombuffer(values.buffers()[1], dtype=np.int32, count=len(values) + 1,
-                            offset=values.offset * 4) if pa.types.is_string(values.type) else None
+    offsets = (
+        np.frombuffer(
+            values.buffers()[1],
+            dtype=np.int32,
+            count=len(values) + 1,
+            offset=values.offset * 4,
+        )
+        if pa.types.is_string(values.type)
+        else None
+    )
     widths = np.diff(offsets) if offsets is not None else None
     if (
-        widths is None or len(widths) == 0 or values.null_count
-        or widths.min() != widths.max() or widths[0] == 0
+        widths is None
+        or len(widths) == 0
+        or values.null_count
+        or widths.min() != widths.max()
+        or widths[0] == 0
     ):
         return values.take(pa.array(np.asarray(indices, dtype=np.int64)))
     width = int(widths[0])
@@ -157,7 +172,12 @@ def by_group(
     the pieces are put back in row order with one Arrow ``take``.
     """
     codes = np.asarray(codes)
-    if codes.dtype.itemsize > 1 and len(codes) and 0 <= codes.min() and codes.max() < 128:
+    if (
+        codes.dtype.itemsize > 1
+        and len(codes)
+        and 0 <= codes.min()
+        and codes.max() < 128
+    ):
         codes = codes.astype(np.int8)  # lets numpy use radix sort
     size = len(codes)
     if size == 0:
@@ -176,7 +196,9 @@ def by_group(
     return pa.concat_arrays(common_type(chunks)).take(pa.array(inverse))
 
 
-def where(mask: np.ndarray, replacement: pa.Array | str | None, values: pa.Array) -> pa.Array:
+def where(
+    mask: np.ndarray, replacement: pa.Array | str | None, values: pa.Array
+) -> pa.Array:
     """Row-wise ``replacement if mask else values`` (no-op when nothing is masked)."""
     mask = np.asarray(mask, dtype=bool)
     if not mask.any():

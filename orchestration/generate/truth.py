@@ -16,12 +16,16 @@ PERSON_ID_WIDTH = 9
 
 
 def person_id(people: np.ndarray) -> pa.Array:
-    return text.fixed([b"P", text.digits(np.asarray(people) + 1, PERSON_ID_WIDTH)], len(people))
+    return text.fixed(
+        [b"P", text.digits(np.asarray(people) + 1, PERSON_ID_WIDTH)], len(people)
+    )
 
 
 def build(world: World, sightings: ids.Sightings) -> pa.Table:
     person, kind, key = sightings.distinct()
-    values = text.by_group(kind, lambda code, rows: ids.canonical(world, code, key[rows]))
+    values = text.by_group(
+        kind, lambda code, rows: ids.canonical(world, code, key[rows])
+    )
     table = pa.table(
         {
             "person_id": person_id(person),

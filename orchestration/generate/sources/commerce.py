@@ -24,11 +24,19 @@ QUANTITY_WEIGHTS = (75, 18, 7)  # 1..3
 GUEST_CHECKOUT_SHARE = 0.10  # members who check out without logging in
 JUNK_SHARE = 0.03  # guest orders typed with a junk email or the junk phone
 TIMESTAMP_WEIGHTS = {
-    messy.ISO_SHANGHAI: 4, messy.SPACE: 3, messy.ISO_Z: 2, messy.ISO_MILLIS_UTC: 1,
+    messy.ISO_SHANGHAI: 4,
+    messy.SPACE: 3,
+    messy.ISO_Z: 2,
+    messy.ISO_MILLIS_UTC: 1,
 }
 PHONE_WEIGHTS = {
-    messy.PLAIN: 5, messy.E164: 2, messy.COUNTRY: 1, messy.DASHED: 1, messy.SPACED: 1,
-    messy.PARENTHESES: 0.5, messy.DOUBLE_ZERO: 0.5,
+    messy.PLAIN: 5,
+    messy.E164: 2,
+    messy.COUNTRY: 1,
+    messy.DASHED: 1,
+    messy.SPACED: 1,
+    messy.PARENTHESES: 0.5,
+    messy.DOUBLE_ZERO: 0.5,
 }
 EMAIL_WEIGHTS = {messy.AS_IS: 7, messy.UPPER: 1, messy.TITLE: 1, messy.PADDED: 1}
 MONEY_WEIGHTS = {messy.DECIMAL: 6, messy.GROUPED: 1, messy.YUAN: 1, messy.SHORT: 2}
@@ -42,7 +50,9 @@ def build(batch: Batch) -> tuple[pa.Table, pa.Table]:
     order_counts = rng.geometric(2 / 3, len(buyers))  # 1.5 orders a buyer on average
     rows = buyers.take(np.repeat(np.arange(len(buyers)), order_counts))
     order_ts = batch.times(rng, rows.since, tail=0.8)
-    order_ts = order_ts[np.lexsort((order_ts, rows.person))]  # rows stay grouped by person
+    order_ts = order_ts[
+        np.lexsort((order_ts, rows.person))
+    ]  # rows stay grouped by person
     rank = rank_within(order_counts)
     size = len(rank)
 
@@ -54,7 +64,9 @@ def build(batch: Batch) -> tuple[pa.Table, pa.Table]:
     bad = messy.plan_bad_rows(rng, size, BAD_ROW_SHARE, 6, eligible=~junk_first)
     items, gross = _items(batch, rng, size, _order_ids(batch, size))
     discount = np.where(
-        rng.random(size) < 0.4, gross * rng.choice([5, 10, 20], size) // 100 // 100 * 100, 0
+        rng.random(size) < 0.4,
+        gross * rng.choice([5, 10, 20], size) // 100 // 100 * 100,
+        0,
     )
     total = np.where(bad == NEGATIVE_TOTAL, -(gross - discount), gross - discount)
 
@@ -75,18 +87,25 @@ def build(batch: Batch) -> tuple[pa.Table, pa.Table]:
         ),
         "buyer_phone": messy.replace_with(
             rng,
-            messy.blank_out(rng, messy.phones(rng, phone_numbers, PHONE_WEIGHTS), ~has_phone),
+            messy.blank_out(
+                rng, messy.phones(rng, phone_numbers, PHONE_WEIGHTS), ~has_phone
+            ),
             bad == BAD_PHONE,
             messy.BAD_PHONES,
         ),
         "platform": text.pick(PLATFORMS, choose(rng, size, PLATFORM_WEIGHTS)),
         "order_ts": messy.replace_with(
-            rng, messy.timestamps(rng, order_ts, TIMESTAMP_WEIGHTS), bad == BAD_TS,
+            rng,
+            messy.timestamps(rng, order_ts, TIMESTAMP_WEIGHTS),
+            bad == BAD_TS,
             messy.BAD_TIMESTAMPS,
         ),
         "status": text.pick(STATUSES, choose(rng, size, STATUS_WEIGHTS)),
         "total_amount": messy.replace_with(
-            rng, messy.money(rng, total, MONEY_WEIGHTS), bad == BAD_TOTAL, messy.BAD_AMOUNTS
+            rng,
+            messy.money(rng, total, MONEY_WEIGHTS),
+            bad == BAD_TOTAL,
+            messy.BAD_AMOUNTS,
         ),
         "discount_amount": messy.money(rng, discount, MONEY_WEIGHTS),
         "currency": text.pick(CURRENCIES, choose(rng, size, CURRENCY_WEIGHTS)),
@@ -118,7 +137,9 @@ def _buyer_contacts(
     """
     size = len(rank)
     chain = guest & rows.guest_chain
-    email_number = np.where(chain, np.minimum((rank + 1) // 2, ids.EMAILS_PER_PERSON - 1), 0)
+    email_number = np.where(
+        chain, np.minimum((rank + 1) // 2, ids.EMAILS_PER_PERSON - 1), 0
+    )
     phone_number = np.where(chain, np.minimum(rank // 2, ids.PHONES_PER_PERSON - 1), 0)
     email_keys = ids.email_key(rows.person, email_number)
     phones = ids.phone_number(batch.world, rows.person, phone_number)
@@ -129,7 +150,9 @@ def _buyer_contacts(
     junk = (guest & (rng.random(size) < JUNK_SHARE)) | junk_first
     junk_email = junk & ((rng.random(size) < 0.7) | junk_first)
     junk_phone = junk & ~junk_email
-    which = np.where(junk_first, rows.person, rng.integers(0, 3, size)) % len(vocab.JUNK_EMAILS)
+    which = np.where(junk_first, rows.person, rng.integers(0, 3, size)) % len(
+        vocab.JUNK_EMAILS
+    )
     email_keys = np.where(junk_email, ids.junk_email_key(which), email_keys)
     phones = np.where(junk_phone, vocab.JUNK_PHONE, phones)
     has_email |= junk_email | junk_phone
@@ -148,9 +171,15 @@ def _items(
     product = products.popular(rng.random(size))
     quantity = 1 + choose(rng, size, QUANTITY_WEIGHTS)
     price = products.price_cents[product]
-    gross = np.add.reduceat(quantity * price, starts(line_counts)) if orders else np.zeros(0)
+    gross = (
+        np.add.reduceat(quantity * price, starts(line_counts))
+        if orders
+        else np.zeros(0)
+    )
     bad = messy.plan_bad_rows(rng, size, BAD_ROW_SHARE, 3)
-    unit_price = np.where((bad == ITEM_BAD_PRICE) & (rng.random(size) < 0.5), -price, price)
+    unit_price = np.where(
+        (bad == ITEM_BAD_PRICE) & (rng.random(size) < 0.5), -price, price
+    )
     columns = {
         "order_id": messy.blank_out(
             rng, order_ids.take(pa.array(order_of_line)), bad == ITEM_MISSING_ORDER
@@ -160,7 +189,10 @@ def _items(
         "product_name": products.name.take(pa.array(product)),
         "category": products.category.take(pa.array(product)),
         "quantity": messy.replace_with(
-            rng, text.integers(quantity), bad == ITEM_BAD_QUANTITY, ("abc", "-1", "1.5.0", "")
+            rng,
+            text.integers(quantity),
+            bad == ITEM_BAD_QUANTITY,
+            ("abc", "-1", "1.5.0", ""),
         ),
         "unit_price": messy.replace_with(
             rng,

@@ -14,11 +14,27 @@ from orchestration.generate.streams import choose
 
 VERSION_WEIGHTS = (0.80, 0.14, 0.06)  # 1, 2 or 3 rows per new member
 UPDATE_SHARE = 0.3  # returning members with a new version in a later batch
-GENDER_SPELLINGS = (("F", "M"), ("female", "male"), ("女", "男"), ("f", "m"), ("Female", "Male"))
-TIMESTAMP_WEIGHTS = {messy.SPACE: 5, messy.SLASH: 2, messy.ISO_SHANGHAI: 2, messy.ISO_Z: 1}
+GENDER_SPELLINGS = (
+    ("F", "M"),
+    ("female", "male"),
+    ("女", "男"),
+    ("f", "m"),
+    ("Female", "Male"),
+)
+TIMESTAMP_WEIGHTS = {
+    messy.SPACE: 5,
+    messy.SLASH: 2,
+    messy.ISO_SHANGHAI: 2,
+    messy.ISO_Z: 1,
+}
 PHONE_WEIGHTS = {
-    messy.PLAIN: 6, messy.SPACED: 1, messy.DASHED: 1, messy.DOUBLE_ZERO: 0.5,
-    messy.COUNTRY: 0.5, messy.PARENTHESES: 0.5, messy.E164: 1,
+    messy.PLAIN: 6,
+    messy.SPACED: 1,
+    messy.DASHED: 1,
+    messy.DOUBLE_ZERO: 0.5,
+    messy.COUNTRY: 0.5,
+    messy.PARENTHESES: 0.5,
+    messy.E164: 1,
 }
 EMAIL_WEIGHTS = {messy.AS_IS: 8, messy.UPPER: 0.5, messy.TITLE: 1, messy.PADDED: 1}
 MISSING_ID, BAD_UPDATED_AT, BAD_EMAIL, BAD_PHONE = 1, 2, 3, 4
@@ -37,7 +53,9 @@ def build(batch: Batch) -> pa.Table:
     size = len(row_member)
 
     registered = np.maximum(rows.since, batch.world.window(0)[0])
-    updated = _updated_at(batch, rng, registered, version, np.repeat(versions, versions))
+    updated = _updated_at(
+        batch, rng, registered, version, np.repeat(versions, versions)
+    )
     protected = (rows.family_head < 0) & (rows.ipad < 0)
     bad = messy.plan_bad_rows(rng, size, BAD_ROW_SHARE, 4, eligible=protected)
 
@@ -45,7 +63,9 @@ def build(batch: Batch) -> pa.Table:
     has_card = rng.random(size) < 0.95
     has_email = (rng.random(size) < 0.85) & (is_latest | (rng.random(size) < 0.7))
     has_phone = (rng.random(size) < 0.9) | (rows.family_head >= 0)
-    email_values = messy.emails(rng, ids.email(batch.world, ids.email_key(rows.person)), EMAIL_WEIGHTS)
+    email_values = messy.emails(
+        rng, ids.email(batch.world, ids.email_key(rows.person)), EMAIL_WEIGHTS
+    )
     phone_numbers = ids.phone_number(batch.world, rows.person)
     columns = {
         "member_id": messy.blank_out(rng, member_id, bad == MISSING_ID),
@@ -54,11 +74,16 @@ def build(batch: Batch) -> pa.Table:
         ),
         "name": _names(rng, rows, is_latest),
         "email": messy.replace_with(
-            rng, messy.blank_out(rng, email_values, ~has_email), bad == BAD_EMAIL, messy.BAD_EMAILS
+            rng,
+            messy.blank_out(rng, email_values, ~has_email),
+            bad == BAD_EMAIL,
+            messy.BAD_EMAILS,
         ),
         "phone": messy.replace_with(
             rng,
-            messy.blank_out(rng, messy.phones(rng, phone_numbers, PHONE_WEIGHTS), ~has_phone),
+            messy.blank_out(
+                rng, messy.phones(rng, phone_numbers, PHONE_WEIGHTS), ~has_phone
+            ),
             bad == BAD_PHONE,
             messy.BAD_PHONES,
         ),
@@ -69,14 +94,18 @@ def build(batch: Batch) -> pa.Table:
         "city": _cities(rng, rows.city, is_latest),
         "registered_at": messy.timestamps(rng, registered, TIMESTAMP_WEIGHTS),
         "updated_at": messy.replace_with(
-            rng, messy.timestamps(rng, updated, TIMESTAMP_WEIGHTS), bad == BAD_UPDATED_AT,
+            rng,
+            messy.timestamps(rng, updated, TIMESTAMP_WEIGHTS),
+            bad == BAD_UPDATED_AT,
             messy.BAD_TIMESTAMPS,
         ),
     }
     good = bad == 0
     batch.sightings.add(ids.MEMBER_ID, rows.person, rows.person, good)
     batch.sightings.add(ids.MEMBER_CARD, rows.person, rows.person, good & has_card)
-    batch.sightings.add(ids.EMAIL, rows.person, ids.email_key(rows.person), good & has_email)
+    batch.sightings.add(
+        ids.EMAIL, rows.person, ids.email_key(rows.person), good & has_email
+    )
     batch.sightings.add(ids.PHONE, rows.person, phone_numbers, good & has_phone)
     return batch.table("crm_members", columns, rng)
 
@@ -99,7 +128,9 @@ def _updated_at(
 
 
 def _names(rng: np.random.Generator, rows, is_latest: np.ndarray) -> pa.Array:
-    names = ids.display_names(rows.is_chinese, rows.is_female, rows.name_first, rows.name_second)
+    names = ids.display_names(
+        rows.is_chinese, rows.is_female, rows.name_first, rows.name_second
+    )
     sloppy = ~is_latest & ~rows.is_chinese
     names = text.where(sloppy, pc.utf8_lower(names), names)
     spaced = rng.random(len(names)) < 0.02
@@ -107,17 +138,23 @@ def _names(rng: np.random.Generator, rows, is_latest: np.ndarray) -> pa.Array:
     return messy.blank_out(rng, names, rng.random(len(names)) < 0.02)
 
 
-def _genders(rng: np.random.Generator, is_female: np.ndarray, is_latest: np.ndarray) -> pa.Array:
+def _genders(
+    rng: np.random.Generator, is_female: np.ndarray, is_latest: np.ndarray
+) -> pa.Array:
     spelling = choose(rng, len(is_female), (5, 2, 2, 1, 1))
     flat = [value for pair in GENDER_SPELLINGS for value in pair]
     genders = text.pick(flat, spelling * 2 + (~is_female).astype(np.int64))
     unknown = rng.random(len(is_female)) < 0.03
     genders = text.where(unknown, "U", genders)
-    missing = (rng.random(len(is_female)) < 0.06) | (~is_latest & (rng.random(len(is_female)) < 0.3))
+    missing = (rng.random(len(is_female)) < 0.06) | (
+        ~is_latest & (rng.random(len(is_female)) < 0.3)
+    )
     return messy.blank_out(rng, genders, missing)
 
 
-def _cities(rng: np.random.Generator, city: np.ndarray, is_latest: np.ndarray) -> pa.Array:
+def _cities(
+    rng: np.random.Generator, city: np.ndarray, is_latest: np.ndarray
+) -> pa.Array:
     size = len(city)
     moved_from = rng.integers(0, len(vocab.CITIES), size)
     shown = np.where(is_latest, city, moved_from)

@@ -28,7 +28,9 @@ def _referable_sightings(
     """(person, kind, key) seen in this batch, of the given kinds, junk excluded."""
     person, kind, key = batch.sightings.distinct()
     keep = np.isin(kind, kinds)
-    keep &= ~((kind == ids.EMAIL) & (key < 0)) & ~((kind == ids.PHONE) & (key == vocab.JUNK_PHONE))
+    keep &= ~((kind == ids.EMAIL) & (key < 0)) & ~(
+        (kind == ids.PHONE) & (key == vocab.JUNK_PHONE)
+    )
     if people is not None:
         keep &= np.isin(person, people)
     return person[keep], kind[keep], key[keep]
@@ -40,7 +42,9 @@ def _pick_per_person(
     """Rows of (person-sorted) sightings picked at random, ``picks`` times per person.
     Returns (picked rows, the person group of each pick)."""
     group = group_ids(person)
-    counts = np.bincount(group).astype(np.int64) if len(group) else np.zeros(0, np.int64)
+    counts = (
+        np.bincount(group).astype(np.int64) if len(group) else np.zeros(0, np.int64)
+    )
     picks = np.broadcast_to(np.asarray(picks_per_person), counts.shape)
     pick_group = np.repeat(np.arange(len(counts)), picks)
     offset = (rng.random(len(pick_group)) * counts[pick_group]).astype(np.int64)
@@ -65,18 +69,25 @@ def build_consent(batch: Batch) -> pa.Table:
     value = _identifier_values(batch, rng, kind, key)
     invalid = text.pick(
         (*messy.BAD_EMAILS, *messy.BAD_PHONES),
-        np.where(kind == ids.EMAIL, rng.integers(0, len(messy.BAD_EMAILS), size),
-                 len(messy.BAD_EMAILS) + rng.integers(0, len(messy.BAD_PHONES), size)),
+        np.where(
+            kind == ids.EMAIL,
+            rng.integers(0, len(messy.BAD_EMAILS), size),
+            len(messy.BAD_EMAILS) + rng.integers(0, len(messy.BAD_PHONES), size),
+        ),
     )
     columns = {
-        "consent_event_id": messy.blank_out(rng, batch.ids("CE", size), bad == MISSING_ID),
+        "consent_event_id": messy.blank_out(
+            rng, batch.ids("CE", size), bad == MISSING_ID
+        ),
         "identifier_type": text.pick(ids.IDENTIFIER_TYPES, kind),
         "identifier_value": text.where(bad == BAD_VALUE, invalid, value),
         "channel": text.pick(CHANNELS, channel),
         "purpose": text.pick(PURPOSES, choose(rng, size, (70, 15, 15))),
         "status": text.pick(("granted", "revoked"), status),
         "event_ts": messy.replace_with(
-            rng, messy.timestamps(rng, event_ts, TIMESTAMP_WEIGHTS), bad == BAD_TS,
+            rng,
+            messy.timestamps(rng, event_ts, TIMESTAMP_WEIGHTS),
+            bad == BAD_TS,
             messy.BAD_TIMESTAMPS,
         ),
         "source": _sources(rng, channel),
@@ -126,7 +137,9 @@ def build_deletions(batch: Batch) -> pa.Table:
         requesters = batch.world.erasure_requesters()
     else:
         returning = batch.profiles.person[~batch.is_new & batch.profiles.has_crm]
-        count = min(len(returning), max(1, len(batch.world.erasure_requesters()) // 100))
+        count = min(
+            len(returning), max(1, len(batch.world.erasure_requesters()) // 100)
+        )
         requesters = np.sort(rng.choice(returning, size=count, replace=False))
     person, kind, key = _referable_sightings(
         batch, (ids.MEMBER_ID, ids.EMAIL, ids.PHONE), requesters
@@ -135,11 +148,15 @@ def build_deletions(batch: Batch) -> pa.Table:
     kind, key = kind[rows], key[rows]
     size = len(rows)
     _, end = batch.window
-    requested = end - 1 - (rng.random(size) * min(30 * 86_400, end - batch.window[0] - 1))
+    requested = (
+        end - 1 - (rng.random(size) * min(30 * 86_400, end - batch.window[0] - 1))
+    )
     columns = {
         "request_id": batch.ids("DR", size, 6),
         "identifier_type": text.pick(ids.IDENTIFIER_TYPES, kind),
         "identifier_value": _identifier_values(batch, rng, kind, key),
-        "requested_at": messy.timestamps(rng, requested.astype(np.int64), {messy.ISO_Z: 1}),
+        "requested_at": messy.timestamps(
+            rng, requested.astype(np.int64), {messy.ISO_Z: 1}
+        ),
     }
     return batch.table("deletion_requests", columns, rng)

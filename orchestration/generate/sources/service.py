@@ -15,7 +15,12 @@ CHANNELS = ("call_center", "online_chat", "email")
 CALL_CENTER, ONLINE_CHAT, EMAIL_CHANNEL = range(3)
 CATEGORIES = ("complaint", "inquiry", "return")
 SATISFACTION_WEIGHTS = (5, 10, 20, 35, 30)  # 1..5
-TIMESTAMP_WEIGHTS = {messy.SPACE: 5, messy.ISO_SHANGHAI: 2, messy.ISO_Z: 2, messy.SLASH: 1}
+TIMESTAMP_WEIGHTS = {
+    messy.SPACE: 5,
+    messy.ISO_SHANGHAI: 2,
+    messy.ISO_Z: 2,
+    messy.SLASH: 1,
+}
 PHONE_WEIGHTS = {messy.PLAIN: 4, messy.SPACED: 2, messy.DASHED: 2, messy.DOUBLE_ZERO: 1}
 EMAIL_WEIGHTS = {messy.AS_IS: 6, messy.TITLE: 2, messy.PADDED: 2, messy.UPPER: 1}
 MISSING_ID, BAD_CREATED_AT, BAD_EMAIL, BAD_PHONE = 1, 2, 3, 4
@@ -28,8 +33,12 @@ def build(batch: Batch) -> pa.Table:
     rows = customers.take(np.repeat(np.arange(len(customers)), ticket_counts))
     size = len(rows)
     channel = choose(rng, size, (40, 35, 25))
-    has_member = rows.has_crm & (rng.random(size) < np.where(channel == ONLINE_CHAT, 0.8, 0.5))
-    has_phone = (channel == CALL_CENTER) | (rng.random(size) < np.where(channel == EMAIL_CHANNEL, 0.1, 0.4))
+    has_member = rows.has_crm & (
+        rng.random(size) < np.where(channel == ONLINE_CHAT, 0.8, 0.5)
+    )
+    has_phone = (channel == CALL_CENTER) | (
+        rng.random(size) < np.where(channel == EMAIL_CHANNEL, 0.1, 0.4)
+    )
     has_email = (channel == EMAIL_CHANNEL) | (rng.random(size) < 0.2)
     has_phone |= ~(has_member | has_email)
     created = batch.times(rng, rows.since, tail=0.9)
@@ -50,7 +59,8 @@ def build(batch: Batch) -> pa.Table:
         "email": messy.replace_with(
             rng,
             messy.blank_out(
-                rng, messy.emails(rng, ids.email(batch.world, email_keys), EMAIL_WEIGHTS),
+                rng,
+                messy.emails(rng, ids.email(batch.world, email_keys), EMAIL_WEIGHTS),
                 ~has_email,
             ),
             bad == BAD_EMAIL,
@@ -59,7 +69,9 @@ def build(batch: Batch) -> pa.Table:
         "channel": text.pick(CHANNELS, channel),
         "category": text.pick(CATEGORIES, choose(rng, size, (30, 50, 20))),
         "created_at": messy.replace_with(
-            rng, messy.timestamps(rng, created, TIMESTAMP_WEIGHTS), bad == BAD_CREATED_AT,
+            rng,
+            messy.timestamps(rng, created, TIMESTAMP_WEIGHTS),
+            bad == BAD_CREATED_AT,
             messy.BAD_TIMESTAMPS,
         ),
         "resolved_at": messy.blank_out(

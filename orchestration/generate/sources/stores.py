@@ -27,7 +27,9 @@ def build(batch: Batch) -> pa.Table:
     local = utc + SHANGHAI_OFFSET_SECONDS
 
     has_card = rows.has_crm & (rng.random(size) < 0.8)
-    has_phone = rng.random(size) < np.where(has_card, 0.35, np.where(rows.has_crm, 0.6, 0.75))
+    has_phone = rng.random(size) < np.where(
+        has_card, 0.35, np.where(rows.has_crm, 0.6, 0.75)
+    )
     numbers = ids.phone_number(batch.world, rows.person)
     bad = messy.plan_bad_rows(rng, size, BAD_ROW_SHARE, 5)
     items = 1 + rng.geometric(1 / 2.2, size)
@@ -35,7 +37,9 @@ def build(batch: Batch) -> pa.Table:
     discount = np.where(rng.random(size) < 0.3, amount // 10 // 100 * 100, 0)
     amount = np.where(bad == NEGATIVE_AMOUNT, -amount, amount)
     store = np.where(
-        rng.random(size) < 0.8, rows.home_store, rng.integers(0, vocab.STORE_COUNT, size)
+        rng.random(size) < 0.8,
+        rows.home_store,
+        rng.integers(0, vocab.STORE_COUNT, size),
     )
     columns = {
         "txn_id": messy.blank_out(rng, batch.ids("T", size, 10), bad == MISSING_ID),
@@ -50,11 +54,15 @@ def build(batch: Batch) -> pa.Table:
             messy.BAD_PHONES,
         ),
         "txn_ts": messy.replace_with(
-            rng, messy.timestamps(rng, local, LOCAL_TIMESTAMPS), bad == BAD_TS,
+            rng,
+            messy.timestamps(rng, local, LOCAL_TIMESTAMPS),
+            bad == BAD_TS,
             messy.BAD_TIMESTAMPS,
         ),
         "amount": messy.replace_with(
-            rng, messy.money(rng, amount - discount, MONEY_WEIGHTS), bad == BAD_AMOUNT,
+            rng,
+            messy.money(rng, amount - discount, MONEY_WEIGHTS),
+            bad == BAD_AMOUNT,
             messy.BAD_AMOUNTS,
         ),
         "discount_amount": messy.money(rng, discount, MONEY_WEIGHTS),

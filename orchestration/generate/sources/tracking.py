@@ -22,10 +22,24 @@ from orchestration.generate.streams import choose, uniform
 
 WEB_NAMES = ("page_view", "product_view", "search", "add_to_cart", "checkout", "login")
 PAGE_VIEW, PRODUCT_VIEW, SEARCH, ADD_TO_CART, CHECKOUT, LOGIN = range(6)
-APP_NAMES = ("app_open", "product_view", "add_to_cart", "checkout", "push_open", "login")
-APP_OPEN, APP_PRODUCT_VIEW, APP_ADD_TO_CART, APP_CHECKOUT, PUSH_OPEN, APP_LOGIN = range(6)
+APP_NAMES = (
+    "app_open",
+    "product_view",
+    "add_to_cart",
+    "checkout",
+    "push_open",
+    "login",
+)
+APP_OPEN, APP_PRODUCT_VIEW, APP_ADD_TO_CART, APP_CHECKOUT, PUSH_OPEN, APP_LOGIN = range(
+    6
+)
 WEB_TIMESTAMPS = {messy.ISO_Z: 6, messy.ISO_MILLIS_UTC: 3, messy.SPACE: 1}
-APP_TIMESTAMPS = {messy.ISO_MILLIS_UTC: 6, messy.ISO_Z: 2, messy.ISO_SHANGHAI: 1, messy.SPACE: 1}
+APP_TIMESTAMPS = {
+    messy.ISO_MILLIS_UTC: 6,
+    messy.ISO_Z: 2,
+    messy.ISO_SHANGHAI: 1,
+    messy.SPACE: 1,
+}
 WEB_LOGIN_SHARE = 0.55  # members' cookies that ever log in
 APP_LOGIN_SHARE = 0.75  # members' devices that ever log in
 MISSING_ID, BAD_TS = 1, 2
@@ -41,7 +55,9 @@ def build_web(batch: Batch) -> pa.Table:
     user = plan.user[events.session]
     size = len(events)
 
-    logged, is_login = _logins(rng, plan, events, users, WEB_LOGIN_SHARE, login_position=0)
+    logged, is_login = _logins(
+        rng, plan, events, users, WEB_LOGIN_SHARE, login_position=0
+    )
     chain = users.cookie_chain[user]
     last_event = events.position == events.session_size - 1
     chain_login = chain & _slot_login_session(plan, events, rng, last=True) & last_event
@@ -58,20 +74,25 @@ def build_web(batch: Batch) -> pa.Table:
     page = rng.integers(0, 120, size)  # picks the page or search term (modulo)
     bad = messy.plan_bad_rows(rng, size, BAD_ROW_SHARE, 2, eligible=~logged)
 
-    people = users.person[user]
     cookie_keys = ids.cookie_key(users.person[plan.user], plan.slot)  # one per session
     group_keys = np.zeros(plan.slot_group.max() + 1 if len(plan) else 0, dtype=np.int64)
     group_keys[plan.slot_group] = cookie_keys
     event_group = plan.slot_group[events.session]
     columns = {
         "event_id": messy.blank_out(rng, batch.ids("WE", size, 10), bad == MISSING_ID),
-        "anonymous_id": text.take(ids.anonymous_id(batch.world, group_keys), event_group),
-        "user_id": messy.blank_out(rng, text.take(ids.member_id(users.person), user), ~logged),
+        "anonymous_id": text.take(
+            ids.anonymous_id(batch.world, group_keys), event_group
+        ),
+        "user_id": messy.blank_out(
+            rng, text.take(ids.member_id(users.person), user), ~logged
+        ),
         "event_name": text.pick(WEB_NAMES, names),
         "page_url": _page_urls(names, product, page),
         "utm_source": _utm_sources(rng, events.position),
         "event_ts": messy.replace_with(
-            rng, messy.timestamps(rng, events.ts, WEB_TIMESTAMPS), bad == BAD_TS,
+            rng,
+            messy.timestamps(rng, events.ts, WEB_TIMESTAMPS),
+            bad == BAD_TS,
             messy.BAD_TIMESTAMPS,
         ),
         "properties": _web_properties(rng, names, product, page),
@@ -87,7 +108,10 @@ def build_web(batch: Batch) -> pa.Table:
 
 
 def _slot_login_session(
-    plan: sessions.Sessions, events: sessions.Events, rng: np.random.Generator, last: bool
+    plan: sessions.Sessions,
+    events: sessions.Events,
+    rng: np.random.Generator,
+    last: bool,
 ) -> np.ndarray:
     """Per event: whether its session is the one its slot logs in at (first/last)."""
     if last:
@@ -113,7 +137,7 @@ def _logins(
     """
     n_groups = plan.slot_group.max() + 1 if len(plan) else 0
     u_group = rng.random(n_groups)
-    login_rank = (rng.random(n_groups) * np.bincount(plan.slot_group, minlength=n_groups))
+    login_rank = rng.random(n_groups) * np.bincount(plan.slot_group, minlength=n_groups)
     login_rank = login_rank.astype(np.int64)
     slot_logs_in = (u_group < share)[plan.slot_group] & users.has_crm[plan.user]
     session_rank = plan.rank_in_slot
@@ -121,14 +145,18 @@ def _logins(
     after_login = slot_logs_in & (session_rank > login_rank[plan.slot_group])
     position = np.minimum(login_position, events.session_size - 1)
     is_login = at_login[events.session] & (events.position == position)
-    logged = after_login[events.session] | (at_login[events.session] & (events.position >= position))
+    logged = after_login[events.session] | (
+        at_login[events.session] & (events.position >= position)
+    )
     return logged, is_login
 
 
 def _utm_sources(rng: np.random.Generator, position: np.ndarray) -> pa.Array:
     size = len(position)
     tagged = (position == 0) & (rng.random(size) < 0.3)
-    sources = text.pick(vocab.UTM_SOURCES, rng.integers(0, len(vocab.UTM_SOURCES), size))
+    sources = text.pick(
+        vocab.UTM_SOURCES, rng.integers(0, len(vocab.UTM_SOURCES), size)
+    )
     return messy.blank_out(rng, sources, ~tagged)
 
 
@@ -168,11 +196,20 @@ def _page_urls(names: np.ndarray, product: np.ndarray, page: np.ndarray) -> pa.A
     pool.add("search", [f"{host}/search?q={term}" for term in vocab.SEARCH_TERMS])
     pool.add("fixed", [f"{host}/cart", f"{host}/checkout", f"{host}/account/login"])
     index = np.select(
-        [names == PAGE_VIEW, names == PRODUCT_VIEW, names == SEARCH, names == ADD_TO_CART,
-         names == CHECKOUT],
-        [pool.at("page", page % len(vocab.WEB_PAGES)), pool.at("product", product),
-         pool.at("search", page % len(vocab.SEARCH_TERMS)), pool.at("fixed", 0),
-         pool.at("fixed", 1)],
+        [
+            names == PAGE_VIEW,
+            names == PRODUCT_VIEW,
+            names == SEARCH,
+            names == ADD_TO_CART,
+            names == CHECKOUT,
+        ],
+        [
+            pool.at("page", page % len(vocab.WEB_PAGES)),
+            pool.at("product", product),
+            pool.at("search", page % len(vocab.SEARCH_TERMS)),
+            pool.at("fixed", 0),
+            pool.at("fixed", 1),
+        ],
         pool.at("fixed", 2),
     )
     return text.pick(pool.values, index)
@@ -185,31 +222,56 @@ def _web_properties(
     skus, prices = catalog().sku.to_pylist(), _prices()
     pool = _Pool()
     pool.add("page", [f'{{"title":"{title}"}}' for _, title in vocab.WEB_PAGES])
-    pool.add("product", [
-        f'{{"sku":"{sku}","price":{price},"currency":"CNY"}}' for sku, price in zip(skus, prices)
-    ])
-    pool.add("cart", [
-        f'{{"sku":"{sku}","quantity":{quantity},"price":{price}}}'
-        for quantity in (1, 2) for sku, price in zip(skus, prices)
-    ])
-    pool.add("search", [
-        f'{{"query":"{term}","results":{results * 7}}}'
-        for term in vocab.SEARCH_TERMS for results in range(SEARCH_RESULTS)
-    ])
-    pool.add("checkout", [
-        f'{{"cart_value":{value},"items":{items}}}'
-        for items in range(1, 6) for value in _cart_values(len(skus))
-    ])
-    pool.add("login", ['{"method":"password"}', '{"method":"sms"}', '{"method":"wechat"}'])
+    pool.add(
+        "product",
+        [
+            f'{{"sku":"{sku}","price":{price},"currency":"CNY"}}'
+            for sku, price in zip(skus, prices)
+        ],
+    )
+    pool.add(
+        "cart",
+        [
+            f'{{"sku":"{sku}","quantity":{quantity},"price":{price}}}'
+            for quantity in (1, 2)
+            for sku, price in zip(skus, prices)
+        ],
+    )
+    pool.add(
+        "search",
+        [
+            f'{{"query":"{term}","results":{results * 7}}}'
+            for term in vocab.SEARCH_TERMS
+            for results in range(SEARCH_RESULTS)
+        ],
+    )
+    pool.add(
+        "checkout",
+        [
+            f'{{"cart_value":{value},"items":{items}}}'
+            for items in range(1, 6)
+            for value in _cart_values(len(skus))
+        ],
+    )
+    pool.add(
+        "login", ['{"method":"password"}', '{"method":"sms"}', '{"method":"wechat"}']
+    )
     term = page % len(vocab.SEARCH_TERMS)
     index = np.select(
-        [names == PAGE_VIEW, names == PRODUCT_VIEW, names == ADD_TO_CART, names == SEARCH,
-         names == CHECKOUT],
+        [
+            names == PAGE_VIEW,
+            names == PRODUCT_VIEW,
+            names == ADD_TO_CART,
+            names == SEARCH,
+            names == CHECKOUT,
+        ],
         [
             pool.at("page", page % len(vocab.WEB_PAGES)),
             pool.at("product", product),
             pool.at("cart", product + len(skus) * (rng.random(size) < 0.2)),
-            pool.at("search", term * SEARCH_RESULTS + rng.integers(0, SEARCH_RESULTS, size)),
+            pool.at(
+                "search", term * SEARCH_RESULTS + rng.integers(0, SEARCH_RESULTS, size)
+            ),
             pool.at("checkout", rng.integers(0, CART_VALUES * 5, size)),
         ],
         pool.at("login", choose(rng, size, (3, 5, 2))),
@@ -223,7 +285,9 @@ def build_app(batch: Batch) -> pa.Table:
     session_counts = rng.geometric(1 / 3, len(users)).astype(np.int64)
     plan = sessions.plan(batch, rng, users, session_counts, users.device_count)
     events = sessions.explode(batch, rng, plan, mean_events=4.3)
-    logged, is_login = _logins(rng, plan, events, users, APP_LOGIN_SHARE, login_position=1)
+    logged, is_login = _logins(
+        rng, plan, events, users, APP_LOGIN_SHARE, login_position=1
+    )
     names = np.where(
         events.position == 0,
         np.where(rng.random(len(events)) < 0.2, PUSH_OPEN, APP_OPEN),
@@ -235,7 +299,9 @@ def build_app(batch: Batch) -> pa.Table:
     n_own = plan.slot_group.max() + 1 if len(plan) else 0
     device_keys = np.zeros(n_own, dtype=np.int64)
     device_keys[plan.slot_group] = ids.device_key(users.person[plan.user], plan.slot)
-    device_keys = np.concatenate([device_keys, ids.ipad_key(np.arange(batch.world.ipad_count()))])
+    device_keys = np.concatenate(
+        [device_keys, ids.ipad_key(np.arange(batch.world.ipad_count()))]
+    )
     shared = _shared_ipad_events(batch, rng, users)
     person = np.concatenate([users.person[plan.user[events.session]], shared["person"]])
     device = np.concatenate([plan.slot_group[events.session], n_own + shared["ipad"]])
@@ -246,7 +312,9 @@ def build_app(batch: Batch) -> pa.Table:
     product = catalog().popular(rng.random(size))
     bad = messy.plan_bad_rows(rng, size, BAD_ROW_SHARE, 2, eligible=~logged)
 
-    is_ios = (uniform(batch.seed, "device platform", device_keys) < 0.45) | (device_keys < 0)
+    is_ios = (uniform(batch.seed, "device platform", device_keys) < 0.45) | (
+        device_keys < 0
+    )
     columns = {
         "event_id": messy.blank_out(rng, batch.ids("AE", size, 10), bad == MISSING_ID),
         "device_id": text.take(ids.device_id(batch.world, device_keys), device),
@@ -255,7 +323,10 @@ def build_app(batch: Batch) -> pa.Table:
         "app_version": _app_versions(rng, ts),
         "event_name": text.pick(APP_NAMES, names),
         "event_ts": messy.replace_with(
-            rng, messy.timestamps(rng, ts, APP_TIMESTAMPS), bad == BAD_TS, messy.BAD_TIMESTAMPS
+            rng,
+            messy.timestamps(rng, ts, APP_TIMESTAMPS),
+            bad == BAD_TS,
+            messy.BAD_TIMESTAMPS,
         ),
         "properties": _app_properties(rng, names, product),
     }
@@ -273,7 +344,9 @@ def build_app(batch: Batch) -> pa.Table:
     return batch.table("app_events", columns, rng)
 
 
-def _shared_ipad_events(batch: Batch, rng: np.random.Generator, users) -> dict[str, np.ndarray]:
+def _shared_ipad_events(
+    batch: Batch, rng: np.random.Generator, users
+) -> dict[str, np.ndarray]:
     """Members logging in on a shop's shared iPad: app_open (still anonymous), login, browse."""
     on_ipad = np.flatnonzero(users.ipad >= 0)
     visits = rng.integers(1, 4, len(on_ipad))
@@ -283,7 +356,8 @@ def _shared_ipad_events(batch: Batch, rng: np.random.Generator, users) -> dict[s
     event_visit = np.repeat(np.arange(len(visitor)), counts)
     position = rank_within(counts)
     names = np.where(
-        position == 0, APP_OPEN,
+        position == 0,
+        APP_OPEN,
         np.where(position == 1, APP_LOGIN, choose(rng, len(position), (0, 6, 3, 1, 0))),
     )
     ts = np.minimum(start[event_visit] + position * 30, batch.window[1] - 1)
@@ -304,18 +378,34 @@ def _app_versions(rng: np.random.Generator, ts: np.ndarray) -> pa.Array:
     return text.pick(vocab.APP_VERSIONS, lagging)
 
 
-def _app_properties(rng: np.random.Generator, names: np.ndarray, product: np.ndarray) -> pa.Array:
+def _app_properties(
+    rng: np.random.Generator, names: np.ndarray, product: np.ndarray
+) -> pa.Array:
     size = len(names)
     skus, prices = catalog().sku.to_pylist(), _prices()
     pool = _Pool()
     pool.add("screen", [f'{{"screen":"{screen}"}}' for screen in vocab.APP_SCREENS])
-    pool.add("product", [f'{{"sku":"{sku}","price":{price}}}' for sku, price in zip(skus, prices)])
-    pool.add("checkout", [f'{{"cart_value":{value}}}' for value in _cart_values(len(skus) + 1)])
-    pool.add("push", [f'{{"campaign_id":"cmp_{number:04d}"}}' for number in range(1, 300)])
-    pool.add("login", ['{"method":"sms"}', '{"method":"password"}', '{"method":"wechat"}'])
+    pool.add(
+        "product",
+        [f'{{"sku":"{sku}","price":{price}}}' for sku, price in zip(skus, prices)],
+    )
+    pool.add(
+        "checkout",
+        [f'{{"cart_value":{value}}}' for value in _cart_values(len(skus) + 1)],
+    )
+    pool.add(
+        "push", [f'{{"campaign_id":"cmp_{number:04d}"}}' for number in range(1, 300)]
+    )
+    pool.add(
+        "login", ['{"method":"sms"}', '{"method":"password"}', '{"method":"wechat"}']
+    )
     index = np.select(
-        [names == APP_OPEN, np.isin(names, (APP_PRODUCT_VIEW, APP_ADD_TO_CART)),
-         names == APP_CHECKOUT, names == PUSH_OPEN],
+        [
+            names == APP_OPEN,
+            np.isin(names, (APP_PRODUCT_VIEW, APP_ADD_TO_CART)),
+            names == APP_CHECKOUT,
+            names == PUSH_OPEN,
+        ],
         [
             pool.at("screen", rng.integers(0, len(vocab.APP_SCREENS), size)),
             pool.at("product", product),

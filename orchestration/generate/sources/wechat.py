@@ -27,7 +27,9 @@ def build(batch: Batch) -> pa.Table:
     numbers = ids.phone_number(batch.world, followers.person)
     bad = messy.plan_bad_rows(rng, size, BAD_ROW_SHARE, 3)
     columns = {
-        "openid": messy.blank_out(rng, ids.openid(batch.world, followers.person), bad == MISSING_ID),
+        "openid": messy.blank_out(
+            rng, ids.openid(batch.world, followers.person), bad == MISSING_ID
+        ),
         "unionid": messy.blank_out(
             rng, ids.unionid(batch.world, followers.person), ~followers.has_unionid
         ),
@@ -39,14 +41,20 @@ def build(batch: Batch) -> pa.Table:
         ),
         "nickname": _nicknames(rng, size),
         "city": messy.blank_out(
-            rng, text.pick([p for _, p in vocab.CITIES], followers.city), rng.random(size) < 0.2
+            rng,
+            text.pick([p for _, p in vocab.CITIES], followers.city),
+            rng.random(size) < 0.2,
         ),
         "subscribed_at": messy.replace_with(
-            rng, messy.timestamps(rng, subscribed, TIMESTAMP_WEIGHTS), bad == BAD_SUBSCRIBED_AT,
+            rng,
+            messy.timestamps(rng, subscribed, TIMESTAMP_WEIGHTS),
+            bad == BAD_SUBSCRIBED_AT,
             messy.BAD_TIMESTAMPS,
         ),
         "unsubscribed_at": messy.blank_out(
-            rng, messy.timestamps(rng, unsubscribed, TIMESTAMP_WEIGHTS), ~has_unsubscribed
+            rng,
+            messy.timestamps(rng, unsubscribed, TIMESTAMP_WEIGHTS),
+            ~has_unsubscribed,
         ),
     }
     good = bad == 0
@@ -58,10 +66,14 @@ def build(batch: Batch) -> pa.Table:
 
 
 def _nicknames(rng: np.random.Generator, size: int) -> pa.Array:
-    names = text.pick(vocab.WECHAT_NICKNAMES, rng.integers(0, len(vocab.WECHAT_NICKNAMES), size))
+    names = text.pick(
+        vocab.WECHAT_NICKNAMES, rng.integers(0, len(vocab.WECHAT_NICKNAMES), size)
+    )
     emoji = text.pick(vocab.EMOJIS, rng.integers(0, len(vocab.EMOJIS), size))
     style = rng.integers(0, 10, size)
     names = text.where(style == 0, text.join(emoji, names, emoji), names)
     names = text.where(style == 1, text.join(names, emoji), names)
-    names = text.where(style == 2, text.join(names, text.integers(rng.integers(1, 999, size))), names)
+    names = text.where(
+        style == 2, text.join(names, text.integers(rng.integers(1, 999, size))), names
+    )
     return messy.blank_out(rng, names, style == 3)
