@@ -13,12 +13,12 @@
 #}
 {% macro build_connected_components(edges_relation, output_relation, work_prefix) -%}
     {%- set max_rounds = var('identity_max_rounds', 64) -%}
-    {%- set edges = cdp.identity_work_relation(work_prefix ~ '_cc_edges') -%}
-    {%- set next_edges = cdp.identity_work_relation(work_prefix ~ '_cc_edges_next') -%}
-    {%- set hooks = cdp.identity_work_relation(work_prefix ~ '_cc_hooks') -%}
-    {%- set next_hooks = cdp.identity_work_relation(work_prefix ~ '_cc_hooks_next') -%}
-    {%- set labels = cdp.identity_work_relation(work_prefix ~ '_cc_labels') -%}
-    {%- set next_labels = cdp.identity_work_relation(work_prefix ~ '_cc_labels_next') -%}
+    {%- set edges = cdp.identity_work_relation(output_relation, work_prefix ~ '_cc_edges') -%}
+    {%- set next_edges = cdp.identity_work_relation(output_relation, work_prefix ~ '_cc_edges_next') -%}
+    {%- set hooks = cdp.identity_work_relation(output_relation, work_prefix ~ '_cc_hooks') -%}
+    {%- set next_hooks = cdp.identity_work_relation(output_relation, work_prefix ~ '_cc_hooks_next') -%}
+    {%- set labels = cdp.identity_work_relation(output_relation, work_prefix ~ '_cc_labels') -%}
+    {%- set next_labels = cdp.identity_work_relation(output_relation, work_prefix ~ '_cc_labels_next') -%}
 
     {% do cdp.identity_create_work_table(edges,
         '(select distinct least(node_a, node_b) as node_a, greatest(node_a, node_b) as node_b'

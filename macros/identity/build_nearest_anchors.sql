@@ -11,9 +11,9 @@
 #}
 {% macro build_nearest_anchors(edges_relation, anchors_relation, output_relation, work_prefix) -%}
     {%- set max_rounds = var('identity_max_bfs_rounds', 512) -%}
-    {%- set adjacency = cdp.identity_work_relation(work_prefix ~ '_bfs_adjacency') -%}
-    {%- set frontier = cdp.identity_work_relation(work_prefix ~ '_bfs_frontier') -%}
-    {%- set reached = cdp.identity_work_relation(work_prefix ~ '_bfs_reached') -%}
+    {%- set adjacency = cdp.identity_work_relation(output_relation, work_prefix ~ '_bfs_adjacency') -%}
+    {%- set frontier = cdp.identity_work_relation(output_relation, work_prefix ~ '_bfs_frontier') -%}
+    {%- set reached = cdp.identity_work_relation(output_relation, work_prefix ~ '_bfs_reached') -%}
 
     {% do cdp.identity_create_work_table(adjacency,
         '(select node_a as node_from, node_b as node_to from ' ~ edges_relation

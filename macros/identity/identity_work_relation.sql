@@ -1,7 +1,7 @@
-{# A scratch table beside the model being built, named `<model>__<suffix>`. #}
-{% macro identity_work_relation(suffix) -%}
+{# A scratch table beside `base_relation`, named `<base identifier>__<suffix>`. #}
+{% macro identity_work_relation(base_relation, suffix) -%}
     {{ return(api.Relation.create(
-        database=this.database, schema=this.schema,
-        identifier=this.identifier ~ '__' ~ suffix, type='table'
+        database=base_relation.database, schema=base_relation.schema,
+        identifier=base_relation.identifier ~ '__' ~ suffix, type='table'
     )) }}
 {%- endmacro %}

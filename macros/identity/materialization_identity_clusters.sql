@@ -14,14 +14,14 @@
     {%- set target_relation = this.incorporate(type='table') -%}
     {%- set existing_relation = load_cached_relation(this) -%}
     {%- set intermediate_relation = make_intermediate_relation(target_relation) -%}
-    {%- set input_edges = cdp.identity_work_relation('input') -%}
-    {%- set components = cdp.identity_work_relation('components') -%}
-    {%- set conflict_edges = cdp.identity_work_relation('conflict_edges') -%}
-    {%- set anchors = cdp.identity_work_relation('anchors') -%}
-    {%- set nearest = cdp.identity_work_relation('nearest') -%}
-    {%- set orphan_edges = cdp.identity_work_relation('orphan_edges') -%}
-    {%- set orphan_components = cdp.identity_work_relation('orphan_components') -%}
-    {%- set log_relation = cdp.identity_work_relation('log') -%}
+    {%- set input_edges = cdp.identity_work_relation(this, 'input') -%}
+    {%- set components = cdp.identity_work_relation(this, 'components') -%}
+    {%- set conflict_edges = cdp.identity_work_relation(this, 'conflict_edges') -%}
+    {%- set anchors = cdp.identity_work_relation(this, 'anchors') -%}
+    {%- set nearest = cdp.identity_work_relation(this, 'nearest') -%}
+    {%- set orphan_edges = cdp.identity_work_relation(this, 'orphan_edges') -%}
+    {%- set orphan_components = cdp.identity_work_relation(this, 'orphan_components') -%}
+    {%- set log_relation = cdp.identity_work_relation(this, 'log') -%}
 
     {{ run_hooks(pre_hooks, inside_transaction=False) }}
     {{ run_hooks(pre_hooks, inside_transaction=True) }}

@@ -20,4 +20,12 @@
         return null;
     end;
     $$;
+    create or replace function {{ target.schema }}.cdp_try_cast_timestamptz(value text)
+    returns timestamptz language plpgsql stable as $$
+    begin
+        return value::timestamptz;
+    exception when others then
+        return null;
+    end;
+    $$;
 {%- endmacro %}
