@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import decimal
+import functools
 import hashlib
 import json
 import os
@@ -76,12 +77,10 @@ class SyncBatch:
     field_names: tuple[str, ...] = ()
     identifier_names: tuple[str, ...] = ()
 
-    @property
+    @functools.cached_property
     def batch_id(self) -> str:
-        digest = hashlib.sha256()
-        for record in self.records:
-            digest.update(record.idempotency_key.encode())
-        return digest.hexdigest()[:32]
+        keys = "".join(record.idempotency_key for record in self.records)
+        return hashlib.sha256(keys.encode()).hexdigest()[:32]
 
 
 @dataclass
@@ -318,19 +317,60 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
+def _json_default(value: Any) -> Any:
+    converted = jsonable(value)
+    if converted is value:
+        raise TypeError(f"cannot serialise {type(value).__name__} as JSON")
+    return converted
+
+
+def dumps(value: Any, *, sort_keys: bool = False) -> bytes:
+    """Compact JSON bytes of warehouse values (timestamps ISO 8601 UTC, NaN as null).
+
+    Uses the C encoder with a fallback for the few non-JSON types, so a 100k-row batch
+    serialises in well under a second."""
+    try:
+        text = json.dumps(value, default=_json_default, allow_nan=False, sort_keys=sort_keys,
+                          separators=(",", ":"), ensure_ascii=False)
+    except ValueError:
+        text = json.dumps(jsonable(value), sort_keys=sort_keys, separators=(",", ":"),
+                          ensure_ascii=False)
+    return text.encode()
+
+
 def canonical_json(value: Any) -> bytes:
     """Stable JSON bytes (sorted keys, no spaces) for hashing and signing."""
-    return json.dumps(
-        jsonable(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False
-    ).encode()
+    return dumps(value, sort_keys=True)
 
 
 def record_payload(record: SyncRecord) -> dict[str, Any]:
-    """The JSON shape of a record in webhook bodies and audit hashes."""
+    """The JSON shape of a record in webhook bodies (values serialised by ``dumps``)."""
     return {
         "idempotency_key": record.idempotency_key,
         "record_key": record.record_key,
         "operation": record.operation,
-        "identifiers": jsonable(dict(record.identifiers)),
-        "fields": jsonable(dict(record.fields)),
+        "identifiers": dict(record.identifiers),
+        "fields": dict(record.fields),
     }
+
+
+def batch_sha256(batch: SyncBatch) -> str:
+    """SHA-256 of a batch's canonical JSON: names, then one row per record (the audit)."""
+    document = {
+        "sync": batch.sync_key,
+        "operation": batch.operation,
+        "batch_id": batch.batch_id,
+        "identifier_names": list(batch.identifier_names),
+        "field_names": list(batch.field_names),
+        # Records hold identifiers and fields in name order (see the engine).
+        "rows": [
+            [
+                record.idempotency_key,
+                record.record_key,
+                list(record.identifiers.values()),
+                list(record.fields.values()),
+            ]
+            for record in batch.records
+        ],
+    }
+    return hashlib.sha256(dumps(document)).hexdigest()

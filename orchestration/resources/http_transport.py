@@ -17,7 +17,6 @@ import email.utils
 import functools
 import hashlib
 import hmac
-import json
 import ssl
 import time
 from collections.abc import Callable, Mapping, Sequence
@@ -33,6 +32,7 @@ from orchestration.resources.base import (
     RetryPolicy,
     SyncBatch,
     SyncRecord,
+    dumps,
 )
 from orchestration.syncs.errors import DestinationError
 
@@ -131,9 +131,7 @@ class HttpBatchSender:
         records: list[SyncRecord],
         build_body: Callable[[Sequence[SyncRecord]], Mapping[str, Any]],
     ) -> _Answer:
-        content = json.dumps(
-            build_body(records), separators=(",", ":"), ensure_ascii=False
-        ).encode()
+        content = dumps(build_body(records))
         keys = [record.idempotency_key for record in records]
         request_key = batch.batch_id if len(records) == len(batch.records) else (
             hashlib.sha256("".join(keys).encode()).hexdigest()[:32]

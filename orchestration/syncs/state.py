@@ -8,12 +8,21 @@
 - ``cdp_sync_audit``: append-only, one row per batch sent (who, what, payload hash).
 - ``sync_events``: closed-loop events read by dbt as a source into ``fct_events``.
 
-Types are portable (DuckDB and PostgreSQL); timestamps are UTC without time zone.
+Types are portable (DuckDB and PostgreSQL; on PostgreSQL text columns use the "C"
+collation, see ``WarehouseConnection.text_type``); timestamps are UTC without time zone.
 """
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+from typing import TYPE_CHECKING, Any
+
 from orchestration.resources.warehouse import WarehouseConnection
+
+if TYPE_CHECKING:
+    from orchestration.syncs.config import AudienceSync
+    from orchestration.syncs.results import SyncResult
 
 SCHEMA = "cdp_sync"
 STATE = f"{SCHEMA}.cdp_sync_state"
@@ -27,28 +36,28 @@ DDL: tuple[str, ...] = (
     f"create schema if not exists {SCHEMA}",
     f"""
     create table if not exists {STATE} (
-        sync_key varchar not null,
-        record_key varchar not null,
-        audience varchar not null,
-        destination varchar not null,
-        row_hash varchar not null,
-        identity_json varchar,
-        idempotency_key varchar not null,
+        sync_key {{text}} not null,
+        record_key {{text}} not null,
+        audience {{text}} not null,
+        destination {{text}} not null,
+        row_hash {{text}} not null,
+        identity_json {{text}},
+        idempotency_key {{text}} not null,
         first_synced_at timestamp not null,
         synced_at timestamp not null,
-        last_run_id varchar not null,
+        last_run_id {{text}} not null,
         primary key (sync_key, record_key)
     )
     """,
     f"""
     create table if not exists {RUNS} (
-        run_id varchar primary key,
-        sync_key varchar not null,
-        audience varchar not null,
-        destination varchar not null,
-        mode varchar not null,
-        channel varchar,
-        actor varchar,
+        run_id {{text}} primary key,
+        sync_key {{text}} not null,
+        audience {{text}} not null,
+        destination {{text}} not null,
+        mode {{text}} not null,
+        channel {{text}},
+        actor {{text}},
         started_at timestamp not null,
         finished_at timestamp,
         rows_added integer not null default 0,
@@ -57,75 +66,75 @@ DDL: tuple[str, ...] = (
         rows_failed integer not null default 0,
         rows_suppressed integer not null default 0,
         rows_dead_lettered integer not null default 0,
-        suppressed_by_reason varchar,
+        suppressed_by_reason {{text}},
         batches_sent integer not null default 0,
-        status varchar not null,
-        error_sample varchar
+        status {{text}} not null,
+        error_sample {{text}}
     )
     """,
     f"""
     create table if not exists {ROW_FAILURES} (
-        sync_key varchar not null,
-        record_key varchar not null,
-        change_type varchar not null,
-        row_hash varchar not null,
-        idempotency_key varchar not null,
+        sync_key {{text}} not null,
+        record_key {{text}} not null,
+        change_type {{text}} not null,
+        row_hash {{text}} not null,
+        idempotency_key {{text}} not null,
         attempts integer not null,
-        last_error varchar,
+        last_error {{text}},
         first_failed_at timestamp not null,
         last_failed_at timestamp not null,
-        last_run_id varchar not null,
+        last_run_id {{text}} not null,
         primary key (sync_key, record_key)
     )
     """,
     f"""
     create table if not exists {DEAD_LETTER} (
-        dead_letter_id varchar primary key,
-        sync_key varchar not null,
-        record_key varchar not null,
-        audience varchar not null,
-        destination varchar not null,
-        change_type varchar not null,
-        row_hash varchar not null,
-        idempotency_key varchar not null,
-        payload_json varchar,
+        dead_letter_id {{text}} primary key,
+        sync_key {{text}} not null,
+        record_key {{text}} not null,
+        audience {{text}} not null,
+        destination {{text}} not null,
+        change_type {{text}} not null,
+        row_hash {{text}} not null,
+        idempotency_key {{text}} not null,
+        payload_json {{text}},
         attempts integer not null,
-        error varchar,
-        run_id varchar not null,
+        error {{text}},
+        run_id {{text}} not null,
         dead_lettered_at timestamp not null,
-        status varchar not null,
+        status {{text}} not null,
         resolved_at timestamp,
-        resolved_run_id varchar
+        resolved_run_id {{text}}
     )
     """,
     f"""
     create table if not exists {AUDIT} (
-        audit_id varchar primary key,
-        run_id varchar not null,
-        actor varchar not null,
-        sync_key varchar not null,
-        audience varchar not null,
-        destination varchar not null,
-        operation varchar not null,
+        audit_id {{text}} primary key,
+        run_id {{text}} not null,
+        actor {{text}} not null,
+        sync_key {{text}} not null,
+        audience {{text}} not null,
+        destination {{text}} not null,
+        operation {{text}} not null,
         batch_number integer not null,
         rows_sent integer not null,
         rows_accepted integer not null,
         rows_failed integer not null,
-        fields_sent varchar not null,
-        payload_sha256 varchar not null,
+        fields_sent {{text}} not null,
+        payload_sha256 {{text}} not null,
         recorded_at timestamp not null
     )
     """,
     f"""
     create table if not exists {EVENTS} (
-        event_id varchar primary key,
-        customer_id varchar not null,
-        event_type varchar not null,
-        audience varchar not null,
-        destination varchar not null,
-        channel varchar,
-        sync_key varchar not null,
-        run_id varchar not null,
+        event_id {{text}} primary key,
+        customer_id {{text}} not null,
+        event_type {{text}} not null,
+        audience {{text}} not null,
+        destination {{text}} not null,
+        channel {{text}},
+        sync_key {{text}} not null,
+        run_id {{text}} not null,
         occurred_at timestamp not null
     )
     """,
@@ -138,4 +147,48 @@ def ensure_tables(warehouse: WarehouseConnection) -> None:
     if exists and warehouse.relation_columns(SCHEMA, "cdp_sync_audit"):
         return
     for statement in DDL:
-        warehouse.execute(statement)
+        warehouse.execute(statement.replace("{text}", warehouse.text_type))
+
+
+def start_run(
+    warehouse: WarehouseConnection,
+    sync: AudienceSync,
+    result: SyncResult,
+    actor: str,
+    now: dt.datetime,
+) -> None:
+    """Log a run as running; runs of this sync still marked running were interrupted."""
+    with warehouse.transaction():
+        warehouse.execute(
+            f"update {RUNS} set status = 'interrupted', finished_at = ? "
+            "where sync_key = ? and status = 'running'",
+            (now, sync.sync_key),
+        )
+        warehouse.execute(
+            f"""
+            insert into {RUNS} (
+                run_id, sync_key, audience, destination, mode, channel, actor, started_at,
+                rows_suppressed, suppressed_by_reason, status
+            ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 'running')
+            """,
+            (
+                result.run_id, sync.sync_key, sync.audience, sync.destination, sync.mode,
+                sync.channel, actor, result.started_at, result.rows_suppressed,
+                json.dumps(result.suppressed_by_reason, sort_keys=True),
+            ),
+        )
+
+
+def update_run(warehouse: WarehouseConnection, result: SyncResult, *, final: bool = False) -> None:
+    """Write the run's counts so far (and, when ``final``, its status and end)."""
+    counts = result.counts()
+    assignments = ", ".join(f"{name} = ?" for name in counts)
+    params: list[Any] = [*counts.values(), result.batches_sent]
+    extra = ", batches_sent = ?"
+    if final:
+        extra += ", status = ?, finished_at = ?, error_sample = ?"
+        params += [result.status, result.finished_at, result.error_sample]
+    warehouse.execute(
+        f"update {RUNS} set {assignments}{extra} where run_id = ?",
+        [*params, result.run_id],
+    )

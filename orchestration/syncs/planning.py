@@ -1,0 +1,359 @@
+"""Planning a sync run in the warehouse: stage, suppress, diff, cap, number the work.
+
+Everything here is set-based SQL over temporary tables on the run's connection:
+
+- ``_cdp_aud``: the audience (record key, declared columns, row hash, identity JSON);
+- ``_cdp_supp``: one suppression reason per member (first reason wins: no_consent,
+  recent_complaint, campaign_duplicate, missing_identifier; frequency_cap is added after
+  the diff, for rows that would be sent);
+- ``_cdp_changes`` then ``_cdp_work``: added / changed / removed rows, numbered in send
+  order with their idempotency key, md5(sync | record | change | row hash).
+
+Eligible = audience minus suppressed. Added = eligible and not in state; changed = hash
+differs (upsert, mirror); removed = in state and not eligible (mirror): a member whose
+consent was withdrawn since the last run is removed from a mirrored destination.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from orchestration.resources.warehouse import WarehouseConnection
+from orchestration.syncs import state
+from orchestration.syncs.config import AudienceSync, Policies
+from orchestration.syncs.errors import WarehouseDataError
+from orchestration.syncs.results import SyncOptions, SyncResult
+
+CONSENT_RELATION = ("marts", "customer_consent")
+EVENTS_RELATION = ("marts", "fct_events")
+COMPLAINT_EVENT = "ticket_complaint"
+AUD = "_cdp_aud"
+SUPP = "_cdp_supp"
+CHANGES = "_cdp_changes"
+WORK = "_cdp_work"
+SCOPE = "_cdp_scope"
+CAPPED = "_cdp_capped"
+TEMP_TABLES = (AUD, SUPP, CHANGES, WORK, SCOPE, CAPPED)
+
+
+class Planner:
+    """Builds the work table of one sync run."""
+
+    def __init__(
+        self,
+        warehouse: WarehouseConnection,
+        policies: Policies,
+        all_syncs: Sequence[AudienceSync] = (),
+    ) -> None:
+        self.wh = warehouse
+        self.policies = policies
+        self.all_syncs = list(all_syncs)
+
+    def plan(
+        self, sync: AudienceSync, options: SyncOptions, now: dt.datetime, result: SyncResult
+    ) -> None:
+        self.drop_temp_tables()
+        self._stage_audience(sync, options)
+        self._suppress(sync, now)
+        self._diff(sync, options)
+        if not options.replay:
+            result.rows_held_in_dead_letter = self._hold_dead_letters(sync)
+        self._apply_frequency_cap(sync, now)
+        self._number_work(sync)
+        for change_type, count in self.wh.fetchall(
+            f"select _cdp_change_type, count(*) from {WORK} group by _cdp_change_type"
+        ):
+            result.planned[change_type] = int(count)
+        result.suppressed_by_reason = {
+            reason: int(count)
+            for reason, count in self.wh.fetchall(
+                f"select reason, count(*) from {SUPP} group by reason order by reason"
+            )
+        }
+
+    def _stage_audience(self, sync: AudienceSync, options: SyncOptions) -> None:
+        q = self.wh.quote
+        columns = sync.columns
+        listing = ",".join(columns).replace("'", "''")
+        hashed = ", ".join(
+            f"coalesce(cast({q(column)} as varchar), chr(30))" for column in columns
+        )
+        identity = self.wh.json_object_sql(
+            [(column.replace("'", "''"), q(column)) for column in sync.identifiers]
+        )
+        select_columns = ", ".join(q(column) for column in columns)
+        relation = f"{q(sync.schema)}.{q(sync.relation_name)}"
+        self.wh.execute(
+            f"""
+            create temp table {AUD} as
+            select
+                {self.wh.key_sql("customer_id")} as _cdp_record_key,
+                {select_columns},
+                md5(concat_ws(chr(31), '{listing}', {hashed})) as _cdp_row_hash,
+                {identity} as _cdp_identity_json
+            from {relation}
+            where customer_id is not null
+            """
+        )
+        duplicates = self.wh.scalar(
+            f"select count(*) - count(distinct _cdp_record_key) from {AUD}"
+        )
+        if duplicates:
+            raise WarehouseDataError(
+                f"{sync.source_file}: audience {sync.schema}.{sync.relation_name} has "
+                f"{duplicates} duplicate customer_id rows; an audience has one row per customer"
+            )
+        if options.replay:
+            self.wh.execute(
+                f"create temp table {SCOPE} as select distinct record_key from "
+                f"{state.DEAD_LETTER} where sync_key = ? and status = 'open'",
+                (sync.sync_key,),
+            )
+            self.wh.execute(
+                f"delete from {AUD} where _cdp_record_key not in "
+                f"(select record_key from {SCOPE})"
+            )
+
+    def _suppress(self, sync: AudienceSync, now: dt.datetime) -> None:
+        q = self.wh.quote
+        parts: list[tuple[str, list[Any]]] = []
+        if sync.channel:
+            default = 1 if self.policies.default_consent.get(sync.channel, False) else 0
+            parts.append((
+                f"""
+                select aud._cdp_record_key, 'no_consent' as reason, 1 as reason_rank
+                from {AUD} as aud
+                left join (
+                    select
+                        cast(customer_id as varchar) as record_key,
+                        min(case when is_contactable then 1 else 0 end) as contactable
+                    from marts.customer_consent
+                    where channel = ? and purpose = ?
+                    group by cast(customer_id as varchar)
+                ) as consent on consent.record_key = aud._cdp_record_key
+                where coalesce(consent.contactable, {default}) = 0
+                """,
+                [sync.channel, self.policies.consent_purpose],
+            ))
+            hours = self.policies.complaint_suppression_hours
+            if hours > 0:
+                parts.append((
+                    f"""
+                    select aud._cdp_record_key, 'recent_complaint' as reason, 2 as reason_rank
+                    from {AUD} as aud
+                    where aud._cdp_record_key in (
+                        select cast(customer_id as varchar)
+                        from marts.fct_events
+                        where event_type = ? and occurred_at >= ? and customer_id is not null
+                    )
+                    """,
+                    [COMPLAINT_EVENT, now - dt.timedelta(hours=hours)],
+                ))
+        for sibling in self._higher_priority_siblings(sync):
+            parts.append((
+                f"""
+                select aud._cdp_record_key, 'campaign_duplicate' as reason, 3 as reason_rank
+                from {AUD} as aud
+                where aud._cdp_record_key in (
+                    select cast(customer_id as varchar)
+                    from {q(sibling.schema)}.{q(sibling.relation_name)}
+                    where customer_id is not null
+                )
+                """,
+                [],
+            ))
+        addressable = [column for column in sync.identifiers if column != "customer_id"]
+        if addressable:
+            missing = " and ".join(f"aud.{q(column)} is null" for column in addressable)
+            parts.append((
+                f"""
+                select aud._cdp_record_key, 'missing_identifier' as reason, 4 as reason_rank
+                from {AUD} as aud
+                where {missing}
+                """,
+                [],
+            ))
+        if not parts:
+            self.wh.execute(f"create temp table {SUPP} (_cdp_record_key varchar, reason varchar)")
+            return
+        union = "\nunion all\n".join(sql for sql, _ in parts)
+        params = [param for _, part_params in parts for param in part_params]
+        self.wh.execute(
+            f"""
+            create temp table {SUPP} as
+            select _cdp_record_key, reason
+            from (
+                select
+                    _cdp_record_key,
+                    reason,
+                    row_number() over (
+                        partition by _cdp_record_key order by reason_rank
+                    ) as reason_order
+                from ({union}) as reasons
+            ) as ranked
+            where reason_order = 1
+            """,
+            params,
+        )
+
+    def require(self, relation: tuple[str, str], sync: AudienceSync, purpose: str) -> None:
+        if self.wh.relation_columns(*relation) is None:
+            raise WarehouseDataError(
+                f"{sync.source_file}: {sync.key_path}.channel: {purpose} needs "
+                f"{relation[0]}.{relation[1]}, which does not exist in {self.wh.description}; "
+                "build the marts with dbt first"
+            )
+
+    def _higher_priority_siblings(self, sync: AudienceSync) -> list[AudienceSync]:
+        if not sync.campaign:
+            return []
+        siblings: dict[str, AudienceSync] = {}
+        for other in self.all_syncs:
+            if (
+                other.campaign == sync.campaign
+                and other.audience != sync.audience
+                and (other.priority, other.audience) < (sync.priority, sync.audience)
+                and self.wh.relation_columns(other.schema, other.relation_name) is not None
+            ):
+                siblings.setdefault(other.audience, other)
+        return list(siblings.values())
+
+    def _diff(self, sync: AudienceSync, options: SyncOptions) -> None:
+        compare = "" if sync.mode == "insert" else " or state.row_hash <> aud._cdp_row_hash"
+        eligible = (
+            f"not exists (select 1 from {SUPP} as supp "
+            f"where supp._cdp_record_key = aud._cdp_record_key)"
+        )
+        removals = ""
+        params: list[Any] = [sync.sync_key]
+        if sync.mode == "mirror":
+            scope = (
+                f" and state.record_key in (select record_key from {SCOPE})"
+                if options.replay else ""
+            )
+            removals = f"""
+            union all
+            select
+                state.record_key as _cdp_record_key,
+                'remove' as _cdp_change_type,
+                state.row_hash as _cdp_row_hash,
+                state.identity_json as _cdp_identity_json
+            from {state.STATE} as state
+            where state.sync_key = ?{scope}
+                and not exists (
+                    select 1 from {AUD} as aud
+                    where aud._cdp_record_key = state.record_key and {eligible}
+                )
+            """
+            params.append(sync.sync_key)
+        self.wh.execute(
+            f"""
+            create temp table {CHANGES} as
+            select
+                aud._cdp_record_key,
+                case when state.record_key is null then 'add' else 'change' end
+                    as _cdp_change_type,
+                aud._cdp_row_hash,
+                aud._cdp_identity_json
+            from {AUD} as aud
+            left join {state.STATE} as state
+                on state.sync_key = ? and state.record_key = aud._cdp_record_key
+            where {eligible}
+                and (state.record_key is null{compare})
+            {removals}
+            """,
+            params,
+        )
+
+    def _hold_dead_letters(self, sync: AudienceSync) -> int:
+        condition = (
+            f"exists (select 1 from {state.DEAD_LETTER} as dead "
+            f"where dead.sync_key = ? and dead.status = 'open' "
+            f"and dead.record_key = {CHANGES}._cdp_record_key "
+            f"and dead.row_hash = {CHANGES}._cdp_row_hash "
+            f"and dead.change_type = {CHANGES}._cdp_change_type)"
+        )
+        held = int(self.wh.scalar(
+            f"select count(*) from {CHANGES} where {condition}", (sync.sync_key,)
+        ) or 0)
+        if held:
+            self.wh.execute(f"delete from {CHANGES} where {condition}", (sync.sync_key,))
+        return held
+
+    def _apply_frequency_cap(self, sync: AudienceSync, now: dt.datetime) -> None:
+        cap = self.policies.frequency_cap
+        if not cap.max_messages or not sync.channel or sync.channel not in cap.channels:
+            return
+        placeholders = ", ".join("?" for _ in cap.channels)
+        self.wh.execute(
+            f"""
+            create temp table {CAPPED} as
+            select changes._cdp_record_key
+            from {CHANGES} as changes
+            where changes._cdp_change_type in ('add', 'change')
+                and changes._cdp_record_key in (
+                    select customer_id
+                    from {state.EVENTS}
+                    where event_type = 'message_sent'
+                        and channel in ({placeholders})
+                        and occurred_at > ?
+                    group by customer_id
+                    having count(*) >= ?
+                )
+            """,
+            [*cap.channels, now - dt.timedelta(hours=cap.window_hours), cap.max_messages],
+        )
+        self.wh.execute(
+            f"insert into {SUPP} (_cdp_record_key, reason) "
+            f"select _cdp_record_key, 'frequency_cap' from {CAPPED}"
+        )
+        self.wh.execute(
+            f"delete from {CHANGES} where _cdp_change_type in ('add', 'change') "
+            f"and _cdp_record_key in (select _cdp_record_key from {CAPPED})"
+        )
+
+    def _number_work(self, sync: AudienceSync) -> None:
+        q = self.wh.quote
+        columns = ", ".join(f"aud.{q(column)}" for column in sync.columns)
+        self.wh.execute(
+            f"""
+            create temp table {WORK} as
+            select
+                row_number() over (
+                    order by
+                        case changes._cdp_change_type
+                            when 'add' then 0 when 'change' then 1 else 2
+                        end,
+                        changes._cdp_record_key
+                ) as _cdp_seq,
+                changes._cdp_record_key,
+                changes._cdp_change_type,
+                changes._cdp_row_hash,
+                changes._cdp_identity_json,
+                md5(
+                    ? || '|' || changes._cdp_record_key || '|' || changes._cdp_change_type
+                    || '|' || changes._cdp_row_hash
+                ) as _cdp_idempotency_key,
+                {columns}
+            from {CHANGES} as changes
+            left join {AUD} as aud on aud._cdp_record_key = changes._cdp_record_key
+            order by _cdp_seq
+            """,
+            (sync.sync_key,),
+        )
+
+    def sample(self, sync: AudienceSync, size: int) -> list[dict[str, Any]]:
+        q = self.wh.quote
+        columns = ["_cdp_change_type", "_cdp_record_key", *sync.columns]
+        rows = self.wh.fetchall(
+            f"select {', '.join(q(c) for c in columns)} from {WORK} "
+            f"order by _cdp_seq limit {int(size)}"
+        )
+        names = ["change", "record_key", *sync.columns]
+        return [dict(zip(names, row, strict=True)) for row in rows]
+
+    def drop_temp_tables(self) -> None:
+        for table in TEMP_TABLES:
+            self.wh.execute(f"drop table if exists {table}")
