@@ -145,6 +145,20 @@ class Warehouse:
         finally:
             conn.close()
 
+    def load_generated(self, people: int, seed: int = 42, batch: int = 0,
+                       mode: str = "replace") -> dict[str, int]:
+        """Load the demo generator's tables (raw contract + truth) through its own loaders."""
+        from orchestration.generate import generate
+        from orchestration.generate.duckdb_loader import load_duckdb
+        from orchestration.generate.postgres_loader import load_postgres
+        from psycopg.conninfo import make_conninfo
+
+        tables = generate(people=people, seed=seed, batch=batch)
+        if self.target == "pg":
+            return load_postgres(tables, make_conninfo(dbname=self.pg_database, **PG_SETTINGS),
+                                 mode=mode)
+        return load_duckdb(tables, self.duckdb_path, mode=mode)
+
     # --- dbt -----------------------------------------------------------------------
     def dbt(self, *args: str) -> Any:
         from dbt.cli.main import dbtRunner

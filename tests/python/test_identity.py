@@ -19,7 +19,8 @@ from tests.python.identity_scenarios import (
     web_event,
 )
 
-IDENTITY_SELECTION = ("--select", "path:seeds", "path:models/staging", "path:models/identity")
+IDENTITY_SELECTION = ("--select", "path:seeds", "path:models/staging", "path:models/identity",
+                      "--indirect-selection", "cautious")
 
 
 def build_identity(warehouse: Warehouse, *extra: str) -> None:
