@@ -31,6 +31,7 @@ from orchestration.generate import (
     load_duckdb,
     load_postgres,
 )
+from orchestration.generate.loading import prefetched
 from orchestration.generate.people import MAX_PEOPLE
 from orchestration.warehouse import TARGET_ENGINES, Warehouse, warehouse_for
 
@@ -123,7 +124,7 @@ def load_demo_data(
 ) -> dict[str, int]:
     """Generate one batch and load it (batch 0 replaces, later batches append)."""
     mode = "append" if batch else "replace"
-    tables = iter_tables(people, seed, batch)
+    tables = prefetched(iter_tables(people, seed, batch))
     total = len(RAW_COLUMNS) + len(TRUTH_COLUMNS)
     columns = (
         TextColumn("{task.description}"),
