@@ -56,7 +56,9 @@ def build(batch: Batch) -> pa.Table:
     updated = _updated_at(
         batch, rng, registered, version, np.repeat(versions, versions)
     )
-    protected = (rows.family_head < 0) & (rows.ipad < 0)
+    # Keep the trap and erasure people's member rows valid so the traps always exist.
+    erasure = np.isin(rows.person, batch.world.erasure_requesters())
+    protected = (rows.family_head < 0) & (rows.ipad < 0) & ~erasure
     bad = messy.plan_bad_rows(rng, size, BAD_ROW_SHARE, 4, eligible=protected)
 
     member_id = messy.pad(rng, ids.member_id(rows.person), 0.02)
