@@ -7,6 +7,8 @@ The manifest must exist before definitions load: `cdp` commands and the test fix
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 from pathlib import Path
 
 from dagster_dbt import DbtProject
@@ -29,6 +31,12 @@ cdp_project = DbtProject(
     target_path=target_path(),
 )
 cdp_project.prepare_if_dev()
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python (a venv not on PATH still works), else PATH's."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
 def ensure_manifest(force: bool = False) -> Path:

@@ -4,10 +4,9 @@ Groups follow the flow (staging, identity, marts, audiences), so the asset graph
 UI reads raw -> staging -> identity -> marts -> audience -> destination.
 """
 
-from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Any
+from typing import Any, Optional
 
 from dagster import AssetExecutionContext
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
@@ -20,7 +19,7 @@ LAYERS = ("staging", "identity", "marts", "audiences", "bi")
 class CdpDbtTranslator(DagsterDbtTranslator):
     """Groups by layer folder; raw sources form the `raw` group."""
 
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> Optional[str]:
         if dbt_resource_props.get("resource_type") == "source":
             return "raw"
         fqn = dbt_resource_props.get("fqn") or []
