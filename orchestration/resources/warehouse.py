@@ -4,9 +4,10 @@
 engines (``?`` placeholders, ``fetchall`` only, explicit transactions, bulk loading of
 temporary tables) so the sync engine's SQL is written once.
 
-Settings follow the dbt profiles: target ``dev`` is DuckDB at ``CDP_DUCKDB_PATH``
-(default ``.cdp/cdp.duckdb``, relative to the project folder); target ``pg`` is PostgreSQL
-from ``CDP_PG_HOST`` / ``CDP_PG_PORT`` / ``CDP_PG_USER`` / ``CDP_PG_PASSWORD`` /
+Settings come from ``orchestration.warehouse`` (the one place reading them, mirroring
+profiles.yml): target ``dev`` is DuckDB at ``CDP_DUCKDB_PATH`` (default
+``.cdp/cdp.duckdb``, relative to the project folder); target ``pg`` is PostgreSQL from
+``CDP_PG_HOST`` / ``CDP_PG_PORT`` / ``CDP_PG_USER`` / ``CDP_PG_PASSWORD`` /
 ``CDP_PG_DATABASE``. Fields set on the resource win over the environment.
 """
 
@@ -27,6 +28,7 @@ from psycopg import sql
 from pydantic import Field
 
 from orchestration.syncs.errors import ConfigError
+from orchestration.warehouse import PostgresSettings, Warehouse, warehouse_for
 
 Dialect = Literal["duckdb", "postgres"]
 TARGET_DIALECTS: dict[str, Dialect] = {"dev": "duckdb", "pg": "postgres"}
@@ -218,23 +220,38 @@ class WarehouseResource(ConfigurableResource):
             )
         return TARGET_DIALECTS[self.target]
 
+    @classmethod
+    def for_warehouse(cls, warehouse: Warehouse) -> WarehouseResource:
+        """The resource for settings resolved by ``orchestration.warehouse``."""
+        if warehouse.engine == "duckdb":
+            return cls(target=warehouse.target, project_dir=str(warehouse.project_dir),
+                       duckdb_path=str(warehouse.duckdb_path))
+        settings = warehouse.postgres or PostgresSettings.from_env()
+        return cls(target=warehouse.target, project_dir=str(warehouse.project_dir),
+                   pg_host=settings.host, pg_port=settings.port, pg_user=settings.user,
+                   pg_password=settings.password, pg_database=settings.database)
+
     def duckdb_file(self) -> Path:
-        path = Path(self.duckdb_path or os.environ.get("CDP_DUCKDB_PATH", ".cdp/cdp.duckdb"))
-        if not path.is_absolute() and self.project_dir:
-            path = Path(self.project_dir) / path
-        return path
+        if self.duckdb_path:
+            path = Path(self.duckdb_path).expanduser()
+            if not path.is_absolute() and self.project_dir:
+                path = Path(self.project_dir) / path
+            return path
+        project_dir = Path(self.project_dir) if self.project_dir else None
+        resolved = warehouse_for(self.target, project_dir).duckdb_path
+        assert resolved is not None
+        return resolved
 
     def pg_conninfo(self) -> str:
-        env = os.environ
-        return psycopg.conninfo.make_conninfo(
-            host=self.pg_host or env.get("CDP_PG_HOST", "127.0.0.1"),
-            port=self.pg_port or int(env.get("CDP_PG_PORT", "5432")),
-            user=self.pg_user or env.get("CDP_PG_USER", "postgres"),
-            password=(self.pg_password if self.pg_password is not None
-                      else env.get("CDP_PG_PASSWORD", "")) or None,
-            dbname=self.pg_database or env.get("CDP_PG_DATABASE", "cdp"),
-            connect_timeout=10,
+        defaults = PostgresSettings.from_env()
+        settings = PostgresSettings(
+            host=self.pg_host or defaults.host,
+            port=self.pg_port or defaults.port,
+            user=self.pg_user or defaults.user,
+            password=self.pg_password if self.pg_password is not None else defaults.password,
+            database=self.pg_database or defaults.database,
         )
+        return settings.conninfo()
 
     def open(self) -> WarehouseConnection:
         if self.dialect == "duckdb":

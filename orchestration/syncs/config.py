@@ -21,6 +21,7 @@ import yaml
 from orchestration.resources.base import DEFAULT_PII_COLUMNS, DestinationResource
 from orchestration.resources.destinations import build_destination
 from orchestration.syncs.errors import ConfigError, PiiPolicyError
+from orchestration.warehouse import find_project_dir
 
 MODES = ("upsert", "mirror", "insert")
 CHANNELS = ("email", "sms", "wechat", "push", "ads")
@@ -193,18 +194,6 @@ def default_destinations_file(project_dir: str | Path | None = None) -> Path:
         path = Path(configured)
         return path if path.is_absolute() or project_dir is None else Path(project_dir) / path
     return Path(project_dir or find_project_dir()) / "destinations.yml"
-
-
-def find_project_dir(start: str | Path | None = None) -> Path:
-    """The dbt project folder: ``CDP_PROJECT_DIR``, else the first parent holding
-    dbt_project.yml from ``start`` (cwd), else the folder above this package."""
-    if os.environ.get("CDP_PROJECT_DIR"):
-        return Path(os.environ["CDP_PROJECT_DIR"])
-    here = Path(start or Path.cwd()).resolve()
-    for folder in (here, *here.parents):
-        if (folder / "dbt_project.yml").exists():
-            return folder
-    return Path(__file__).resolve().parents[2]
 
 
 def load_destinations_file(path: str | Path) -> tuple[Policies, dict[str, DestinationResource]]:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
@@ -63,6 +64,8 @@ class Delivery:
         self.wh = warehouse
         self.policies = policies
         self.now = clock
+        self._change_types: dict[str, str] = {}
+        self._has_failures = True
 
     def send_all(
         self,
@@ -73,6 +76,12 @@ class Delivery:
         actor: str,
         options: SyncOptions,
     ) -> None:
+        self._has_failures = bool(self.wh.fetchall(
+            f"select 1 from {state.ROW_FAILURES} where sync_key = ? "
+            f"union all select 1 from {state.DEAD_LETTER} where sync_key = ? "
+            "and status = 'open' limit 1",
+            (sync.sync_key, sync.sync_key),
+        ))
         for number, piece in enumerate(self._slices(sync, destination.batch_size), start=1):
             records = self._fetch_records(sync, piece)
             batch = SyncBatch(
@@ -142,23 +151,26 @@ class Delivery:
         columns = ", ".join(q(column) for column in sync.columns)
         rows = self.wh.fetchall(
             f"""
-            select _cdp_record_key, _cdp_idempotency_key, _cdp_identity_json, {columns}
+            select
+                _cdp_record_key, _cdp_idempotency_key, _cdp_change_type, _cdp_identity_json,
+                {columns}
             from {WORK}
             where _cdp_seq between ? and ?
             order by _cdp_seq
             """,
             (piece.first_seq, piece.last_seq),
         )
+        self._change_types = {row[1]: row[2] for row in rows}
         operation = piece.operation
         if operation == "delete":
             return [
                 SyncRecord(record_key, operation, idempotency_key,  # type: ignore[arg-type]
                            json.loads(identity_json) if identity_json else {}, {})
-                for record_key, idempotency_key, identity_json, *_ in rows
+                for record_key, idempotency_key, _, identity_json, *_ in rows
             ]
         names = sync.columns
-        identifier_slots = [(name, names.index(name) + 3) for name in sync.identifiers]
-        field_slots = [(name, names.index(name) + 3) for name in sync.fields]
+        identifier_slots = [(name, names.index(name) + 4) for name in sync.identifiers]
+        field_slots = [(name, names.index(name) + 4) for name in sync.fields]
         return [
             SyncRecord(
                 row[0], operation, row[1],  # type: ignore[arg-type]
@@ -206,8 +218,10 @@ class Delivery:
                 where work._cdp_seq between ? and ?{not_failed}
             """
             if accepted:
-                self._commit_accepted(sync, piece, batch, result, accepted_rows, range_params, now)
+                self._commit_accepted(sync, piece, accepted, result, accepted_rows, range_params,
+                                      now)
             if failed_rows:
+                self._has_failures = True
                 result.rows_dead_lettered += self._commit_failed(
                     sync, result, range_params, now, count_attempt
                 )
@@ -236,21 +250,17 @@ class Delivery:
         self,
         sync: AudienceSync,
         piece: BatchSlice,
-        batch: SyncBatch,
+        accepted: set[str],
         result: SyncResult,
         accepted_rows: str,
         range_params: tuple[int, int],
         now: dt.datetime,
     ) -> None:
         key = sync.sync_key
-        counts = dict(self.wh.fetchall(
-            f"select work._cdp_change_type, count(*) {accepted_rows} "
-            "group by work._cdp_change_type",
-            range_params,
-        ))
-        result.rows_added += int(counts.get("add", 0))
-        result.rows_changed += int(counts.get("change", 0))
-        result.rows_removed += int(counts.get("remove", 0))
+        counts = Counter(self._change_types[key] for key in accepted)
+        result.rows_added += counts["add"]
+        result.rows_changed += counts["change"]
+        result.rows_removed += counts["remove"]
         if piece.operation == "delete":
             self.wh.execute(
                 f"""
@@ -302,6 +312,8 @@ class Delivery:
                     (sync.audience, sync.destination, sync.channel, key, result.run_id, now,
                      *range_params),
                 )
+        if not self._has_failures:
+            return
         self.wh.execute(
             f"delete from {state.ROW_FAILURES} where sync_key = ? and record_key in "
             f"(select work._cdp_record_key {accepted_rows})",

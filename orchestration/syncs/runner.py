@@ -4,6 +4,8 @@
     results = run_syncs(target="dev")                  # every audience's syncs
     results = run_syncs(["winback"], dry_run=True)     # plan only
 
+``cdp demo`` runs ``demo_step(warehouse)`` after ``dbt build`` (a post-build step).
+
 Everything that can fail on configuration (destinations, PII policy, secrets, audience
 columns) is checked for all selected syncs before the first row is sent.
 """
@@ -20,6 +22,8 @@ from orchestration.resources.warehouse import WarehouseResource
 from orchestration.syncs import state
 from orchestration.syncs.config import AudienceSync, Policies, SyncProject, load_project
 from orchestration.syncs.engine import SyncEngine, SyncOptions, SyncResult
+from orchestration.syncs.errors import SyncError
+from orchestration.warehouse import Warehouse
 
 
 def order_syncs(syncs: Sequence[AudienceSync], policies: Policies) -> list[AudienceSync]:
@@ -96,3 +100,21 @@ def _open_dead_letters(engine: SyncEngine, sync: AudienceSync) -> int:
         f"select count(*) from {state.DEAD_LETTER} where sync_key = ? and status = 'open'",
         (sync.sync_key,),
     ) or 0)
+
+
+def demo_step(warehouse: Warehouse) -> str:
+    """Post-build step of ``cdp demo``: every audience's syncs, one summary line.
+
+    Raises ``SyncError`` when a sync failed (so the demo fails)."""
+    results = run_syncs(
+        warehouse=WarehouseResource.for_warehouse(warehouse),
+        project_dir=warehouse.project_dir,
+    )
+    failed = [result.sync_key for result in results if result.status == "failed"]
+    if failed:
+        raise SyncError(f"syncs failed: {', '.join(failed)}")
+    return (
+        f"{len(results)} syncs: {sum(r.rows_sent for r in results):,} rows sent, "
+        f"{sum(r.rows_suppressed for r in results):,} suppressed, "
+        f"{sum(r.rows_failed for r in results):,} failed"
+    )

@@ -117,3 +117,29 @@ def test_killed_run_resumes_without_duplicate_deliveries(
         "where event_type = 'message_sent'"
     )
     assert sent == [(50, 50)]
+
+
+def test_demo_step_runs_every_sync(duck_project: Project) -> None:
+    from orchestration.syncs.runner import demo_step
+    from orchestration.warehouse import warehouse_for
+
+    root = duck_project.tmp_path
+    (root / "dbt_project.yml").write_text("name: cdp\n")
+    duck_project.destinations["demo_files"] = {"type": "file", "path": ".cdp/exports",
+                                               "pii": "allowed"}
+    duck_project.add_audience("vip", {"destination": "demo_files", "mode": "mirror",
+                                      "identifiers": ["customer_id", "email"]})
+    duck_project.add_audience("lapsed", {"destination": "demo_files", "mode": "upsert",
+                                         "channel": "email",
+                                         "identifiers": ["customer_id", "email"]})
+    duck_project.wh.audience("vip", customers(4))
+    duck_project.wh.audience("lapsed", customers(3, start=10))
+    duck_project.write()
+    (root / "target").mkdir()
+    (root / "target" / "manifest.json").write_text(json.dumps(duck_project.manifest()))
+    warehouse = warehouse_for(
+        "dev", root, env={"CDP_DUCKDB_PATH": str(duck_project.wh.resource.duckdb_file())}
+    )
+    summary = demo_step(warehouse)
+    assert summary == "2 syncs: 7 rows sent, 0 suppressed, 0 failed"
+    assert (root / ".cdp" / "exports" / "vip__demo_files" / "manifest.json").exists()
