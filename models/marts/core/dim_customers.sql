@@ -1,0 +1,199 @@
+{#
+    The golden record. Grain: one row per customer_id (every customer holding an identifier
+    in customer_identifiers). Profile attributes survive per configuration
+    (int_customer_attributes_survived, vars survivorship and golden_record_sources);
+    member_id is the customer's anchor identifier itself. Lifetime metrics count orders
+    that are neither refunded nor cancelled, and assume one currency.
+    member_tier: no source carries a tier, so members get the first tier of var
+    member_tiers whose min_revenue their lifetime net revenue reaches; non-members none.
+#}
+{%- set rules = var('survivorship') %}
+{%- set identifier_types = [
+    'member_card', 'email', 'phone', 'anonymous_id', 'device_id', 'openid', 'unionid',
+] %}
+
+with
+
+customer_identifiers as (
+    select customer_id, identifier_type, identifier_value, first_seen_at, last_seen_at
+    from {{ ref('customer_identifiers') }}
+),
+
+attributes as (
+    select customer_id, attribute, attribute_value
+    from {{ ref('int_customer_attributes_survived') }}
+),
+
+source_records as (
+    select source_name, source_key, customer_id from {{ ref('identity_source_records') }}
+),
+
+orders as (
+    select customer_id, channel, ordered_at, net_amount
+    from {{ ref('fct_orders') }}
+    where is_revenue and customer_id is not null
+),
+
+tickets as (
+    select ticket_id, ticket_category, created_at from {{ ref('stg_service__tickets') }}
+),
+
+wechat_followers as (
+    select openid, is_subscribed from {{ ref('stg_wechat__followers') }}
+),
+
+identifiers_summarised as (
+    select
+        customer_id,
+        max(case when identifier_type = 'member_id' then identifier_value end) as member_id,
+        count(*) as identifiers_count,
+        {%- for identifier_type in identifier_types %}
+        sum(case when identifier_type = '{{ identifier_type }}' then 1 else 0 end)
+            as {{ identifier_type }}_count,
+        {%- endfor %}
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at
+    from customer_identifiers
+    group by customer_id
+),
+
+attributes_pivoted as (
+    select
+        customer_id
+        {%- for attribute, rule in rules.items() %},
+        {%- set value = "max(case when attribute = '" ~ attribute ~ "' then attribute_value end)" %}
+        {%- if rule.get('type') == 'date' %}
+        cast({{ value }} as date) as {{ attribute }}
+        {%- elif rule.get('type') == 'timestamp' %}
+        cast({{ value }} as {{ dbt.type_timestamp() }}) as {{ attribute }}
+        {%- else %}
+        {{ value }} as {{ attribute }}
+        {%- endif %}
+        {%- endfor %}
+    from attributes
+    group by customer_id
+),
+
+records_per_source as (
+    select customer_id, source_name, count(*) as records_count
+    from source_records
+    group by customer_id, source_name
+),
+
+sources_summarised as (
+    select
+        customer_id,
+        {{ dbt.listagg('source_name', "', '", 'order by source_name') }} as sources,
+        count(*) as sources_count,
+        sum(case when source_name = 'app_events' then records_count else 0 end)
+            as app_events_count,
+        sum(case when source_name = 'web_events' then records_count else 0 end)
+            as web_events_count
+    from records_per_source
+    group by customer_id
+),
+
+orders_summarised as (
+    select
+        customer_id,
+        count(*) as orders_count,
+        sum(case when channel = 'online' then 1 else 0 end) as online_orders_count,
+        sum(case when channel = 'offline' then 1 else 0 end) as offline_orders_count,
+        sum(net_amount) as total_revenue,
+        sum(case when channel = 'online' then net_amount else 0 end) as online_revenue,
+        sum(case when channel = 'offline' then net_amount else 0 end) as offline_revenue,
+        min(ordered_at) as first_order_at,
+        max(ordered_at) as last_order_at
+    from orders
+    group by customer_id
+),
+
+tickets_summarised as (
+    select
+        source_records.customer_id,
+        count(*) as tickets_count,
+        sum(case when tickets.ticket_category = 'complaint' then 1 else 0 end)
+            as complaints_count,
+        max(case when tickets.ticket_category = 'complaint' then tickets.created_at end)
+            as last_complaint_at
+    from tickets
+    inner join source_records
+        on source_records.source_name = 'service_tickets'
+        and tickets.ticket_id = source_records.source_key
+    group by source_records.customer_id
+),
+
+wechat_summarised as (
+    select
+        source_records.customer_id,
+        max(case when wechat_followers.is_subscribed then 1 else 0 end) as is_subscribed
+    from wechat_followers
+    inner join source_records
+        on source_records.source_name = 'wechat_followers'
+        and wechat_followers.openid = source_records.source_key
+    group by source_records.customer_id
+),
+
+customers_joined as (
+    select
+        identifiers_summarised.customer_id,
+        identifiers_summarised.member_id,
+        identifiers_summarised.member_id is not null as is_member,
+        {%- for attribute in rules.keys() %}
+        attributes_pivoted.{{ attribute }},
+        {%- if attribute == 'full_name' %}
+        case
+            when {{ dbt.position("' '", 'trim(attributes_pivoted.full_name)') }} > 0
+                then {{ dbt.split_part('trim(attributes_pivoted.full_name)', "' '", 1) }}
+            else attributes_pivoted.full_name
+        end as first_name,
+        {%- endif %}
+        {%- endfor %}
+        identifiers_summarised.first_seen_at,
+        identifiers_summarised.last_seen_at,
+        sources_summarised.sources,
+        coalesce(sources_summarised.sources_count, 0) as sources_count,
+        identifiers_summarised.identifiers_count,
+        {%- for identifier_type in identifier_types %}
+        identifiers_summarised.{{ identifier_type }}_count,
+        {%- endfor %}
+        coalesce(orders_summarised.orders_count, 0) as orders_count,
+        coalesce(orders_summarised.online_orders_count, 0) as online_orders_count,
+        coalesce(orders_summarised.offline_orders_count, 0) as offline_orders_count,
+        coalesce(orders_summarised.total_revenue, 0) as total_revenue,
+        coalesce(orders_summarised.online_revenue, 0) as online_revenue,
+        coalesce(orders_summarised.offline_revenue, 0) as offline_revenue,
+        orders_summarised.first_order_at,
+        orders_summarised.last_order_at,
+        coalesce(tickets_summarised.tickets_count, 0) as tickets_count,
+        coalesce(tickets_summarised.complaints_count, 0) as complaints_count,
+        tickets_summarised.last_complaint_at,
+        coalesce(wechat_summarised.is_subscribed, 0) = 1 as is_wechat_follower,
+        coalesce(sources_summarised.app_events_count, 0) > 0 as is_app_user,
+        coalesce(sources_summarised.web_events_count, 0) > 0 as is_web_visitor
+    from identifiers_summarised
+    left join attributes_pivoted
+        on identifiers_summarised.customer_id = attributes_pivoted.customer_id
+    left join sources_summarised
+        on identifiers_summarised.customer_id = sources_summarised.customer_id
+    left join orders_summarised
+        on identifiers_summarised.customer_id = orders_summarised.customer_id
+    left join tickets_summarised
+        on identifiers_summarised.customer_id = tickets_summarised.customer_id
+    left join wechat_summarised
+        on identifiers_summarised.customer_id = wechat_summarised.customer_id
+),
+
+tiers_assigned as (
+    select
+        *,
+        case
+            when not is_member then null
+            {%- for tier in var('member_tiers') %}
+            when total_revenue >= {{ tier.min_revenue }} then '{{ tier.tier }}'
+            {%- endfor %}
+        end as member_tier
+    from customers_joined
+)
+
+select * from tiers_assigned
