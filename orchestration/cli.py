@@ -36,6 +36,7 @@ from orchestration.generate.people import MAX_PEOPLE
 from orchestration.warehouse import TARGET_ENGINES, Warehouse, warehouse_for
 
 SUMMARY_SCHEMAS = ("raw", "staging", "identity", "marts", "audiences")
+SchemaCounts = dict[str, tuple[int, int | None]]  # schema -> (relations, rows or None)
 console = Console()
 
 
@@ -206,7 +207,7 @@ def _quote(identifier: str) -> str:
     return '"' + identifier.replace('"', '""') + '"'
 
 
-def _count_duckdb(warehouse: Warehouse, schemas: tuple[str, ...]) -> dict:
+def _count_duckdb(warehouse: Warehouse, schemas: tuple[str, ...]) -> SchemaCounts:
     import duckdb
 
     assert warehouse.duckdb_path is not None
@@ -229,7 +230,7 @@ def _count_duckdb(warehouse: Warehouse, schemas: tuple[str, ...]) -> dict:
         return _sum_counts(relations, count)
 
 
-def _count_postgres(warehouse: Warehouse, schemas: tuple[str, ...]) -> dict:
+def _count_postgres(warehouse: Warehouse, schemas: tuple[str, ...]) -> SchemaCounts:
     import psycopg
 
     assert warehouse.postgres is not None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import duckdb
+import pyarrow as pa
 
 from orchestration.generate.contract import schema_of
 from orchestration.generate.loading import (
@@ -62,7 +63,13 @@ def _exists(connection: duckdb.DuckDBPyConnection, schema: str, name: str) -> bo
     return rows[0][0] > 0
 
 
-def _load_table(connection, schema: str, name: str, table, mode: Mode) -> None:
+def _load_table(
+    connection: duckdb.DuckDBPyConnection,
+    schema: str,
+    name: str,
+    table: pa.Table,
+    mode: Mode,
+) -> None:
     target = f"{_quote(schema)}.{_quote(name)}"
     connection.register(_INCOMING, table)
     try:

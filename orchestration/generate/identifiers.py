@@ -30,10 +30,20 @@ from orchestration.generate.contract import IDENTIFIER_TYPES
 from orchestration.generate.people import World, family_head_of, name_parts
 from orchestration.generate.streams import categorical, hash64, uniform
 
-MEMBER_ID, MEMBER_CARD, EMAIL, PHONE, ANONYMOUS_ID, DEVICE_ID, OPENID, UNIONID = range(
-    8
+# Identifier type codes: positions in contract.IDENTIFIER_TYPES.
+(MEMBER_ID, MEMBER_CARD, EMAIL, PHONE, ANONYMOUS_ID, DEVICE_ID, OPENID, UNIONID) = (
+    IDENTIFIER_TYPES.index(name)
+    for name in (
+        "member_id",
+        "member_card",
+        "email",
+        "phone",
+        "anonymous_id",
+        "device_id",
+        "openid",
+        "unionid",
+    )
 )
-assert IDENTIFIER_TYPES[EMAIL] == "email" and IDENTIFIER_TYPES[UNIONID] == "unionid"
 
 EMAILS_PER_PERSON = 8
 PHONES_PER_PERSON = 4

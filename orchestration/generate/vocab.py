@@ -322,7 +322,6 @@ WECHAT_NICKNAMES: tuple[str, ...] = (
 EMOJIS: tuple[str, ...] = ("🌸", "😊", "🐱", "✨", "🍀", "🔥", "🌙", "💕")
 
 STORE_COUNT = 48
-POS_SOURCES_NOTE = "POS timestamps are store-local (Asia/Shanghai) without an offset."
 
 CONSENT_SOURCES: dict[str, tuple[str, ...]] = {
     "email": ("web_preference_center", "unsubscribe_link", "crm_signup"),

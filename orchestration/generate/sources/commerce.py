@@ -11,6 +11,7 @@ from orchestration.generate import messy, text, vocab
 from orchestration.generate.batch import BAD_ROW_SHARE, Batch
 from orchestration.generate.catalog import catalog
 from orchestration.generate.groups import rank_within, starts
+from orchestration.generate.people import Profiles
 from orchestration.generate.streams import choose
 
 PLATFORMS = ("tmall", "jd", "own_site", "miniprogram")
@@ -125,7 +126,7 @@ def _order_ids(batch: Batch, size: int) -> pa.Array:
 def _buyer_contacts(
     batch: Batch,
     rng: np.random.Generator,
-    rows,
+    rows: Profiles,
     rank: np.ndarray,
     guest: np.ndarray,
     junk_first: np.ndarray,

@@ -10,6 +10,7 @@ from orchestration.generate import identifiers as ids
 from orchestration.generate import messy, text, vocab
 from orchestration.generate.batch import BAD_ROW_SHARE, Batch
 from orchestration.generate.groups import rank_within
+from orchestration.generate.people import Profiles
 from orchestration.generate.streams import choose
 
 VERSION_WEIGHTS = (0.80, 0.14, 0.06)  # 1, 2 or 3 rows per new member
@@ -129,7 +130,7 @@ def _updated_at(
     return registered + version * step + np.where(version == 0, offset // 50, offset)
 
 
-def _names(rng: np.random.Generator, rows, is_latest: np.ndarray) -> pa.Array:
+def _names(rng: np.random.Generator, rows: Profiles, is_latest: np.ndarray) -> pa.Array:
     names = ids.display_names(
         rows.is_chinese, rows.is_female, rows.name_first, rows.name_second
     )

@@ -17,7 +17,7 @@ from orchestration.generate import messy, sessions, text, vocab
 from orchestration.generate.batch import BAD_ROW_SHARE, Batch
 from orchestration.generate.catalog import catalog
 from orchestration.generate.groups import rank_within
-from orchestration.generate.people import WINDOW_START
+from orchestration.generate.people import WINDOW_START, Profiles
 from orchestration.generate.streams import choose, uniform
 
 WEB_NAMES = ("page_view", "product_view", "search", "add_to_cart", "checkout", "login")
@@ -126,7 +126,7 @@ def _logins(
     rng: np.random.Generator,
     plan: sessions.Sessions,
     events: sessions.Events,
-    users,
+    users: Profiles,
     share: float,
     login_position: int,
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -345,7 +345,7 @@ def build_app(batch: Batch) -> pa.Table:
 
 
 def _shared_ipad_events(
-    batch: Batch, rng: np.random.Generator, users
+    batch: Batch, rng: np.random.Generator, users: Profiles
 ) -> dict[str, np.ndarray]:
     """Members logging in on a shop's shared iPad: app_open (still anonymous), login, browse."""
     on_ipad = np.flatnonzero(users.ipad >= 0)
