@@ -261,36 +261,28 @@ class Delivery:
         result.rows_added += counts["add"]
         result.rows_changed += counts["change"]
         result.rows_removed += counts["remove"]
-        if piece.operation == "delete":
-            self.wh.execute(
-                f"""
-                delete from {state.STATE}
-                where sync_key = ? and record_key in (
-                    select work._cdp_record_key {accepted_rows}
-                )
-                """,
-                (key, *range_params),
+        removed = "true" if piece.operation == "delete" else "false"
+        self.wh.execute(
+            f"""
+            insert into {state.STATE} (
+                sync_key, record_key, audience, destination, row_hash, identity_json,
+                idempotency_key, is_removed, first_synced_at, synced_at, last_run_id
             )
-        else:
-            self.wh.execute(
-                f"""
-                insert into {state.STATE} (
-                    sync_key, record_key, audience, destination, row_hash, identity_json,
-                    idempotency_key, first_synced_at, synced_at, last_run_id
-                )
-                select
-                    ?, work._cdp_record_key, ?, ?, work._cdp_row_hash,
-                    work._cdp_identity_json, work._cdp_idempotency_key, ?, ?, ?
-                {accepted_rows}
-                on conflict (sync_key, record_key) do update set
-                    row_hash = excluded.row_hash,
-                    identity_json = excluded.identity_json,
-                    idempotency_key = excluded.idempotency_key,
-                    synced_at = excluded.synced_at,
-                    last_run_id = excluded.last_run_id
-                """,
-                (key, sync.audience, sync.destination, now, now, result.run_id, *range_params),
-            )
+            select
+                ?, work._cdp_record_key, ?, ?, work._cdp_row_hash,
+                work._cdp_identity_json, work._cdp_idempotency_key, {removed}, ?, ?, ?
+            {accepted_rows}
+            on conflict (sync_key, record_key) do update set
+                row_hash = excluded.row_hash,
+                identity_json = excluded.identity_json,
+                idempotency_key = excluded.idempotency_key,
+                is_removed = excluded.is_removed,
+                synced_at = excluded.synced_at,
+                last_run_id = excluded.last_run_id
+            """,
+            (key, sync.audience, sync.destination, now, now, result.run_id, *range_params),
+        )
+        if piece.operation != "delete":
             event_types = ["audience_entered"] + (["message_sent"] if sync.channel else [])
             for event_type in event_types:
                 only_added = (

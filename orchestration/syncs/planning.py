@@ -7,11 +7,15 @@ Everything here is set-based SQL over temporary tables on the run's connection:
   recent_complaint, campaign_duplicate, missing_identifier; frequency_cap is added after
   the diff, for rows that would be sent);
 - ``_cdp_changes`` then ``_cdp_work``: added / changed / removed rows, numbered in send
-  order with their idempotency key, md5(sync | record | change | row hash).
+  order with their idempotency key, md5(sync | record | change | row hash | previous key),
+  where the previous key is the one of the record's last accepted change. The key is the
+  same when a crashed run is planned again (state unchanged) and new for every later
+  change, also for a member who leaves and comes back with the same values.
 
-Eligible = audience minus suppressed. Added = eligible and not in state; changed = hash
-differs (upsert, mirror); removed = in state and not eligible (mirror): a member whose
-consent was withdrawn since the last run is removed from a mirrored destination.
+Eligible = audience minus suppressed. Added = eligible and not in state (or removed);
+changed = hash differs (upsert, mirror); removed = in state and not eligible (mirror): a
+member whose consent was withdrawn since the last run is removed from a mirrored
+destination. A removal leaves a tombstone (``is_removed``) in ``cdp_sync_state``.
 """
 
 from __future__ import annotations
@@ -221,7 +225,11 @@ class Planner:
         return list(siblings.values())
 
     def _diff(self, sync: AudienceSync, options: SyncOptions) -> None:
-        compare = "" if sync.mode == "insert" else " or state.row_hash <> aud._cdp_row_hash"
+        # Insert mode sends each customer once; the others re-add tombstoned members and
+        # send changed hashes.
+        compare = "" if sync.mode == "insert" else (
+            " or state.is_removed or state.row_hash <> aud._cdp_row_hash"
+        )
         eligible = (
             f"not exists (select 1 from {SUPP} as supp "
             f"where supp._cdp_record_key = aud._cdp_record_key)"
@@ -239,9 +247,11 @@ class Planner:
                 state.record_key as _cdp_record_key,
                 'remove' as _cdp_change_type,
                 state.row_hash as _cdp_row_hash,
-                state.identity_json as _cdp_identity_json
+                state.identity_json as _cdp_identity_json,
+                state.idempotency_key as _cdp_previous_key
             from {state.STATE} as state
             where state.sync_key = ?{scope}
+                and not state.is_removed
                 and not exists (
                     select 1 from {AUD} as aud
                     where aud._cdp_record_key = state.record_key and {eligible}
@@ -253,10 +263,13 @@ class Planner:
             create temp table {CHANGES} as
             select
                 aud._cdp_record_key,
-                case when state.record_key is null then 'add' else 'change' end
-                    as _cdp_change_type,
+                case
+                    when state.record_key is null or state.is_removed then 'add'
+                    else 'change'
+                end as _cdp_change_type,
                 aud._cdp_row_hash,
-                aud._cdp_identity_json
+                aud._cdp_identity_json,
+                coalesce(state.idempotency_key, '') as _cdp_previous_key
             from {AUD} as aud
             left join {state.STATE} as state
                 on state.sync_key = ? and state.record_key = aud._cdp_record_key
@@ -334,7 +347,7 @@ class Planner:
                 changes._cdp_identity_json,
                 md5(
                     ? || '|' || changes._cdp_record_key || '|' || changes._cdp_change_type
-                    || '|' || changes._cdp_row_hash
+                    || '|' || changes._cdp_row_hash || '|' || changes._cdp_previous_key
                 ) as _cdp_idempotency_key,
                 {columns}
             from {CHANGES} as changes

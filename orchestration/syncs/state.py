@@ -1,6 +1,8 @@
 """The engine's own tables in the warehouse, schema ``cdp_sync``.
 
-- ``cdp_sync_state``: what each destination holds per sync (one row per sync and record).
+- ``cdp_sync_state``: what each destination holds per sync (one row per sync and record;
+  after a mirror delete the row stays as a tombstone, ``is_removed``, carrying the key
+  chain so a returning member gets fresh idempotency keys).
 - ``cdp_sync_runs``: one row per run with counts and status.
 - ``cdp_sync_row_failures``: rows the destination rejected, with attempts so far.
 - ``cdp_sync_dead_letter``: rows rejected ``dead_letter_after_failures`` times; held back
@@ -43,6 +45,7 @@ DDL: tuple[str, ...] = (
         row_hash {{text}} not null,
         identity_json {{text}},
         idempotency_key {{text}} not null,
+        is_removed boolean not null default false,
         first_synced_at timestamp not null,
         synced_at timestamp not null,
         last_run_id {{text}} not null,

@@ -194,7 +194,8 @@ class TestWarehouse:
 
     def state(self, sync_key: str) -> dict[str, str]:
         rows = self.sql(
-            "select record_key, row_hash from cdp_sync.cdp_sync_state where sync_key = ?",
+            "select record_key, row_hash from cdp_sync.cdp_sync_state "
+            "where sync_key = ? and not is_removed",
             (sync_key,),
         )
         return dict(rows)

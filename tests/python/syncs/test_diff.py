@@ -81,6 +81,26 @@ def test_add_change_remove_over_runs(
     assert [run["rows_added"] for run in runs] == [5, 1, 0, 0]
 
 
+def test_member_who_leaves_and_returns_gets_fresh_keys(
+    project: Project, http_server: tuple[str, Receiver], webhook_env: dict[str, str]
+) -> None:
+    url, receiver = http_server
+    project.destinations["esp"] = webhook(url, webhook_env)
+    project.add_audience("vip", {"destination": "esp", "mode": "mirror",
+                                 "identifiers": ["customer_id", "email"], "fields": ["city"]})
+    rows = customers(2)
+    project.wh.audience("vip", rows)
+    project.run_one("vip")
+    project.wh.audience("vip", rows[:1])
+    assert project.run_one("vip").rows_removed == 1
+    project.wh.audience("vip", rows)          # back, with exactly the same values
+    back = project.run_one("vip")
+    assert back.rows_added == 1
+    assert receiver.duplicates == 0          # not mistaken for a re-sent earlier add
+    assert set(receiver.store) == {"c00001", "c00002"}
+    assert len(set(receiver.deliveries)) == 4
+
+
 def test_dry_run_reports_diff_without_sending(
     project: Project, http_server: tuple[str, Receiver], webhook_env: dict[str, str]
 ) -> None:
