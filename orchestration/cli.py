@@ -49,14 +49,16 @@ class StepResult:
 
 
 # Steps `cdp demo` runs after a successful `dbt build`, in order. Each gets the warehouse
-# and returns a one-line detail for the summary (raise to fail the demo). The activation
-# step (syncs) belongs here.
+# and returns a one-line detail for the summary (raise to fail the demo). Add later steps
+# to post_build_steps().
 PostBuildStep = Callable[[Warehouse], str]
 
 
 def post_build_steps() -> list[tuple[str, PostBuildStep]]:
-    """The steps after ``dbt build`` (none yet: syncs will be added here)."""
-    return []
+    """The steps after ``dbt build``: the audiences' syncs (activation)."""
+    from orchestration.syncs.runner import demo_step  # Dagster-heavy: import when used
+
+    return [("syncs", demo_step)]
 
 
 target_option = click.option(
@@ -108,13 +110,16 @@ def demo(people: int, seed: int, target: str | None) -> None:
     with _step(steps, "generate + load") as step:
         rows = load_demo_data(warehouse, people, seed)
         step.detail = f"{people:,} people, {sum(rows.values()):,} rows"
-    with _step(steps, "dbt build") as step:
-        step.ok = run_dbt_build(warehouse)
-        step.detail = "ok" if step.ok else "failed (see the dbt log above)"
+    if steps[-1].ok:
+        with _step(steps, "dbt build") as step:
+            step.ok = run_dbt_build(warehouse)
+            step.detail = "ok" if step.ok else "failed (see the dbt log above)"
     if steps[-1].ok:
         for name, run in post_build_steps():
             with _step(steps, name) as step:
                 step.detail = run(warehouse)
+            if not steps[-1].ok:
+                break
     _print_summary(steps, count_rows_by_schema(warehouse))
     if not all(step.ok for step in steps):
         raise click.exceptions.Exit(1)
@@ -256,10 +261,10 @@ def _step(steps: list[StepResult], name: str) -> Iterator[StepResult]:
     started = time.perf_counter()
     try:
         yield result
-    except Exception as error:
+    except Exception as error:  # noqa: BLE001 - a failed step still gets its summary
         result.ok = False
         result.detail = f"{type(error).__name__}: {error}"
-        raise
+        console.print_exception(max_frames=5)
     finally:
         result.seconds = time.perf_counter() - started
         steps.append(result)
