@@ -75,8 +75,12 @@ def build_sync_assets(
     destinations_file: str | Path | None = None,
     key_prefix: str = "syncs",
     group_name: str = "syncs",
+    pool: str | None = None,
 ) -> list[AssetsDefinition]:
-    """One asset per sync declared in ``meta.cdp_audience`` of the manifest's models."""
+    """One asset per sync declared in ``meta.cdp_audience`` of the manifest's models.
+
+    ``pool`` puts the assets in a Dagster concurrency pool (DuckDB has one writer: a pool
+    limited to 1 avoids syncs waiting on each other's file lock)."""
     if dagster_dbt_translator is None:
         from dagster_dbt import DagsterDbtTranslator
 
@@ -93,6 +97,7 @@ def build_sync_assets(
             destinations_file=destinations_file,
             key_prefix=key_prefix,
             group_name=group_name,
+            pool=pool,
         )
         for sync in syncs
     ]
@@ -138,6 +143,7 @@ def _sync_asset(
     destinations_file: str | Path | None,
     key_prefix: str,
     group_name: str,
+    pool: str | None,
 ) -> AssetsDefinition:
     key = sync_asset_key(sync, key_prefix)
     destination_key = destination_resource_key(sync.destination)
@@ -170,6 +176,7 @@ def _sync_asset(
                            description="No row reached the dead letter table in this run."),
         ],
         kinds={"python"},
+        pool=pool,
     )
     def _compute(context: AssetExecutionContext) -> Any:
         warehouse: WarehouseResource = getattr(context.resources, WAREHOUSE_RESOURCE_KEY)

@@ -200,6 +200,15 @@ class DestinationResource(ConfigurableResource):
     def open_session(self) -> DestinationSession:  # pragma: no cover - interface
         raise NotImplementedError
 
+    def fields_sent(self, batch: SyncBatch) -> list[str]:
+        """What leaves for this batch, for the audit (hashed columns say so)."""
+        names = dict.fromkeys([*batch.identifier_names, *batch.field_names])
+        return [
+            f"sha256({name})" if name in self.hashed_identifiers else name
+            for name in names
+            if name in self.hashed_identifiers or not self.hashed_identifiers
+        ]
+
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(
             max_attempts=self.max_attempts,

@@ -26,6 +26,7 @@ import pyarrow as pa
 from dagster import ConfigurableResource
 from psycopg import sql
 from pydantic import Field
+from tenacity import Retrying, retry_if_exception, stop_after_delay, wait_exponential
 
 from orchestration.syncs.errors import ConfigError
 from orchestration.warehouse import PostgresSettings, Warehouse, warehouse_for
@@ -179,10 +180,19 @@ class WarehouseConnection:
         self.raw.close()
 
 
-def connect_duckdb(path: str | Path) -> WarehouseConnection:
+def connect_duckdb(path: str | Path, lock_timeout_seconds: float = 30.0) -> WarehouseConnection:
+    """Open the DuckDB file, waiting while another process (dbt, another sync) holds it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    raw = duckdb.connect(str(path))
+    retrying = Retrying(
+        stop=stop_after_delay(lock_timeout_seconds),
+        wait=wait_exponential(multiplier=0.1, max=2),
+        retry=retry_if_exception(
+            lambda error: isinstance(error, duckdb.IOException) and "lock" in str(error)
+        ),
+        reraise=True,
+    )
+    raw = retrying(duckdb.connect, str(path))
     return WarehouseConnection("duckdb", raw, f"duckdb:{path}")
 
 
@@ -205,6 +215,10 @@ class WarehouseResource(ConfigurableResource):
         default=None, description="Folder relative DuckDB paths start from (default: cwd)."
     )
     duckdb_path: str | None = Field(default=None, description="Default: env CDP_DUCKDB_PATH.")
+    duckdb_lock_timeout_seconds: float = Field(
+        default=30.0, ge=0, description="How long to wait for a DuckDB file another process "
+        "holds (DuckDB allows one writing process)."
+    )
     pg_host: str | None = Field(default=None, description="Default: env CDP_PG_HOST.")
     pg_port: int | None = Field(default=None, description="Default: env CDP_PG_PORT.")
     pg_user: str | None = Field(default=None, description="Default: env CDP_PG_USER.")
@@ -255,7 +269,7 @@ class WarehouseResource(ConfigurableResource):
 
     def open(self) -> WarehouseConnection:
         if self.dialect == "duckdb":
-            return connect_duckdb(self.duckdb_file())
+            return connect_duckdb(self.duckdb_file(), self.duckdb_lock_timeout_seconds)
         return connect_postgres(self.pg_conninfo())
 
     @contextmanager

@@ -133,7 +133,7 @@ def _run(*, sample: int = 5, **kwargs: Any) -> list[Any]:
 
     try:
         return run_syncs(on_result=show, sample_size=sample, **kwargs)
-    except SyncError as error:
+    except (SyncError, FileNotFoundError) as error:
         raise click.ClickException(str(error)) from error
 
 

@@ -107,6 +107,7 @@ class Delivery:
             result.batches_sent += 1
             self._commit_batch(
                 sync, piece, batch, outcome, result, actor,
+                fields_sent=",".join(destination.fields_sent(batch)),
                 count_attempt=abort is None or abort.rows_rejected,
             )
             if abort is not None and not abort.rows_rejected:
@@ -189,6 +190,7 @@ class Delivery:
         result: SyncResult,
         actor: str,
         *,
+        fields_sent: str,
         count_attempt: bool,
     ) -> None:
         now = self.now()
@@ -239,7 +241,7 @@ class Delivery:
                 (
                     uuid.uuid4().hex, result.run_id, actor, sync.sync_key, sync.audience,
                     sync.destination, batch.operation, batch.batch_number, len(batch.records),
-                    len(accepted), len(failed), ",".join(sync.columns),
+                    len(accepted), len(failed), fields_sent,
                     batch_sha256(batch), now,
                 ),
             )

@@ -210,7 +210,7 @@ class TestWarehouse:
         return [dict(zip(columns, row, strict=True)) for row in rows]
 
 
-@pytest.fixture(params=["duckdb", "postgres"])
+@pytest.fixture(params=["duckdb", pytest.param("postgres", marks=pytest.mark.pg)])
 def wh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestWarehouse]:
     if request.param == "duckdb":
         resource = WarehouseResource(target="dev", duckdb_path=str(tmp_path / "cdp.duckdb"))

@@ -126,6 +126,9 @@ def test_ads_payload_carries_only_hashes(
     for member in members:
         assert set(member) <= {"idempotency_key", "hashed_email", "hashed_phone"}
 
+    audit = duck_project.wh.sql("select fields_sent from cdp_sync.cdp_sync_audit")
+    assert audit == [("sha256(email),sha256(phone)",)]
+
     duck_project.wh.audience("vip", rows[:2], {"customer_id": "varchar", "email": "varchar",
                                                "phone": "varchar"})
     removed = duck_project.run_one("vip")
