@@ -6,9 +6,11 @@
     {%- set stripped = 'lower(' ~ cdp.regexp_replace_all(
         'cast(' ~ expression ~ ' as ' ~ dbt.type_string() ~ ')', "'[\\s\u00a0\u3000]+'", "''"
     ) ~ ')' -%}
+    {#- local part @ labels of letters, digits and inner hyphens, dot-separated; 2+ letter TLD -#}
+    {%- set email_pattern = "'^[a-z0-9!#$%&*+/=?^_`{|}~.''-]+@"
+        ~ "[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\\.[a-z]{2,}$'" -%}
     case
-        when {{ cdp.regexp_matches(stripped,
-            "'^[a-z0-9!#$%&*+/=?^_`{|}~.''-]+@[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\\.[a-z]{2,}$'") }}
+        when {{ cdp.regexp_matches(stripped, email_pattern) }}
             and {{ stripped }} not like '%..%'
             then {{ stripped }}
     end

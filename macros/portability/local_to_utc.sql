@@ -7,6 +7,9 @@
     {%- if time_zone | upper == 'UTC' -%}
         {{ expression }}
     {%- else -%}
-        cast((({{ expression }}) at time zone '{{ time_zone }}') at time zone 'UTC' as {{ dbt.type_timestamp() }})
+        cast(
+            (({{ expression }}) at time zone '{{ time_zone }}') at time zone 'UTC'
+            as {{ dbt.type_timestamp() }}
+        )
     {%- endif -%}
 {%- endmacro %}

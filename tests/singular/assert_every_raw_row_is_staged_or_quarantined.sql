@@ -13,22 +13,22 @@
 with
 
 {% for source_name, staging_model in sources %}
-{{ source_name }}_reconciled as (
-    select
-        '{{ source_name }}' as source_name,
-        (select count(*) from {{ source('raw', source_name) }}) as raw_rows,
-        (select count(*) from {{ ref(staging_model) }}) as staged_rows,
-        (
-            select count(*) from {{ ref('stg_quarantine') }}
-            where source_name = '{{ source_name }}' and is_row_rejected
-        ) as rejected_rows
-),
+    {{ source_name }}_reconciled as (
+        select
+            '{{ source_name }}' as source_name,
+            (select count(*) from {{ source('raw', source_name) }}) as raw_rows,
+            (select count(*) from {{ ref(staging_model) }}) as staged_rows,
+            (
+                select count(*) from {{ ref('stg_quarantine') }}
+                where source_name = '{{ source_name }}' and is_row_rejected
+            ) as rejected_rows
+    ),
 {% endfor %}
 
 all_reconciled as (
     {% for source_name, _ in sources %}
-    select * from {{ source_name }}_reconciled
-    {% if not loop.last %}union all{% endif %}
+        select * from {{ source_name }}_reconciled
+        {% if not loop.last %}union all{% endif %}
     {% endfor %}
 )
 

@@ -52,7 +52,7 @@ versions_ranked as (
         *,
         row_number() over (
             partition by row_error is null, member_id
-            order by updated_at desc nulls last, registered_at desc nulls last, source_row_id
+            order by updated_at desc nulls last, registered_at desc nulls last, source_row_id asc
         ) as version_rank
     from ranges_checked
 ),

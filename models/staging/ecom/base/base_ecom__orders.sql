@@ -54,7 +54,7 @@ versions_ranked as (
         *,
         row_number() over (
             partition by row_error is null, order_id
-            order by ordered_at desc nulls last, source_row_id
+            order by ordered_at desc nulls last, source_row_id asc
         ) as version_rank
     from rows_checked
 ),

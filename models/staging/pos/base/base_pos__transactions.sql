@@ -52,7 +52,7 @@ versions_ranked as (
         *,
         row_number() over (
             partition by row_error is null, transaction_id
-            order by transacted_at desc nulls last, source_row_id
+            order by transacted_at desc nulls last, source_row_id asc
         ) as version_rank
     from rows_checked
 ),

@@ -51,7 +51,7 @@ versions_ranked as (
         *,
         row_number() over (
             partition by row_error is null, ticket_id
-            order by resolved_at desc nulls last, created_at desc, source_row_id
+            order by resolved_at desc nulls last, created_at desc, source_row_id asc
         ) as version_rank
     from rows_checked
 ),

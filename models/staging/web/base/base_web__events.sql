@@ -40,7 +40,7 @@ versions_ranked as (
         *,
         row_number() over (
             partition by row_error is null, event_id
-            order by occurred_at desc nulls last, source_row_id
+            order by occurred_at desc nulls last, source_row_id asc
         ) as version_rank
     from rows_checked
 ),

@@ -46,7 +46,8 @@ versions_ranked as (
             partition by row_error is null, openid
             order by
                 greatest(
-                    coalesce(subscribed_at, unsubscribed_at), coalesce(unsubscribed_at, subscribed_at)
+                    coalesce(subscribed_at, unsubscribed_at),
+                    coalesce(unsubscribed_at, subscribed_at)
                 ) desc nulls last,
                 source_row_id
         ) as version_rank
