@@ -89,10 +89,16 @@ class BatchResult:
 
     accepted: set[str]
     failed: dict[str, str] = field(default_factory=dict)
+    # SHA-256 of the bytes that left (request bodies, written files), for the audit; when
+    # None the engine hashes the batch's canonical JSON.
+    payload_sha256: str | None = None
 
     @classmethod
-    def all_accepted(cls, batch: SyncBatch) -> BatchResult:
-        return cls(accepted={record.idempotency_key for record in batch.records})
+    def all_accepted(cls, batch: SyncBatch, payload_sha256: str | None = None) -> BatchResult:
+        return cls(
+            accepted={record.idempotency_key for record in batch.records},
+            payload_sha256=payload_sha256,
+        )
 
 
 @dataclass(frozen=True)

@@ -113,21 +113,24 @@ class FileExportSession(DestinationSession):
         folder = self.root / batch.sync_key / "parts"
         table = self._table(batch)
         self.columns = table.column_names
+        digest = hashlib.sha256()
         for file_format in self.formats:
             target = folder / f"{batch.operation}-{batch.batch_id}.{file_format}"
             reused = target.exists()
             if not reused:
                 atomic_write(target, lambda path, fmt=file_format: _write(table, path, fmt))
+            file_sha256 = sha256_file(target)
+            digest.update(file_sha256.encode())
             self.parts.append({
                 "path": str(target.relative_to(self.root / batch.sync_key)),
                 "format": file_format,
                 "operation": batch.operation,
                 "batch_number": batch.batch_number,
                 "rows": table.num_rows,
-                "sha256": sha256_file(target),
+                "sha256": file_sha256,
                 "reused_from_earlier_attempt": reused,
             })
-        return BatchResult.all_accepted(batch)
+        return BatchResult.all_accepted(batch, payload_sha256=digest.hexdigest())
 
     def finish(self, summary: RunSummary) -> None:
         manifest = {

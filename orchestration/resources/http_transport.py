@@ -115,23 +115,27 @@ class HttpBatchSender:
         A 400/422 answer listing per-row errors rejected the whole request: the listed rows
         are recorded as failed and the other rows are posted once more without them.
         """
-        result = self._post(batch, list(batch.records), build_body)
+        digest = hashlib.sha256()
+        result = self._post(batch, list(batch.records), build_body, digest)
         if result.resend:
             remaining = [r for r in batch.records if r.idempotency_key in result.resend]
-            second = self._post(batch, remaining, build_body)
+            second = self._post(batch, remaining, build_body, digest)
             for key in second.resend:
                 second.failed.setdefault(key, "rejected together with other rows")
             result.accepted |= second.accepted
             result.failed.update(second.failed)
-        return BatchResult(accepted=result.accepted, failed=result.failed)
+        return BatchResult(accepted=result.accepted, failed=result.failed,
+                           payload_sha256=digest.hexdigest())
 
     def _post(
         self,
         batch: SyncBatch,
         records: list[SyncRecord],
         build_body: Callable[[Sequence[SyncRecord]], Mapping[str, Any]],
+        digest: Any,
     ) -> _Answer:
         content = dumps(build_body(records))
+        digest.update(content)
         keys = [record.idempotency_key for record in records]
         request_key = batch.batch_id if len(records) == len(batch.records) else (
             hashlib.sha256("".join(keys).encode()).hexdigest()[:32]

@@ -242,7 +242,7 @@ class Delivery:
                     uuid.uuid4().hex, result.run_id, actor, sync.sync_key, sync.audience,
                     sync.destination, batch.operation, batch.batch_number, len(batch.records),
                     len(accepted), len(failed), fields_sent,
-                    batch_sha256(batch), now,
+                    outcome.payload_sha256 or batch_sha256(batch), now,
                 ),
             )
             result.rows_failed += len(failed)
