@@ -215,3 +215,35 @@ def test_redis_profile_store_hashes_per_customer(
     assert sorted(redis_client.scan_iter(match=redis_prefix + "*")) == [
         redis_prefix + "c1", redis_prefix + "c2",
     ]
+
+
+def test_lists_timestamps_and_decimals_travel_as_json(
+    duck_project: Project, http_server: tuple[str, Receiver], webhook_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    url, receiver = http_server
+    duck_project.destinations["esp"] = {"type": "webhook", "url": url, "pii": "allowed",
+                                        **webhook_env}
+    duck_project.destinations["demo_files"] = {"type": "file", "path": "exports",
+                                               "pii": "allowed"}
+    sync = {"identifiers": ["customer_id"], "fields": ["tags", "last_order_at", "revenue"]}
+    duck_project.add_audience("tagged", {"destination": "esp", **sync},
+                              {"destination": "demo_files", **sync})
+    duck_project.wh.sql("create schema if not exists audiences")
+    duck_project.wh.sql(
+        "create table audiences.aud_tagged as select 'c1' as customer_id, "
+        "['vip', 'lapsed'] as tags, timestamp '2025-01-02 03:04:05' as last_order_at, "
+        "cast(12.5 as decimal(10, 2)) as revenue"
+    )
+    results = duck_project.run()
+    assert [r.rows_added for r in results] == [1, 1]
+    (record,) = receiver.store.values()
+    assert record["fields"] == {"tags": ["vip", "lapsed"],
+                                "last_order_at": "2025-01-02T03:04:05Z", "revenue": 12.5}
+    folder = tmp_path / "exports" / "tagged__demo_files" / "parts"
+    (parquet,) = folder.glob("*.parquet")
+    assert pq.read_table(parquet).column("tags").to_pylist() == [["vip", "lapsed"]]
+    (csv_file,) = folder.glob("*.csv")
+    with open(csv_file, newline="") as handle:
+        (row,) = list(csv.DictReader(handle))
+    assert json.loads(row["tags"]) == ["vip", "lapsed"]
