@@ -218,7 +218,11 @@ def wh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestWarehouse
         yield warehouse
         warehouse.close()
         return
-    database = request.getfixturevalue("pg_warehouse_db")
+    yield postgres_warehouse(request.getfixturevalue("pg_warehouse_db"), tmp_path)
+
+
+def postgres_warehouse(database: str, tmp_path: Path) -> TestWarehouse:
+    """The session's PostgreSQL warehouse database, emptied of the schemas tests use."""
     resource = WarehouseResource(
         target="pg", pg_host=PG_HOST, pg_port=PG_PORT, pg_user=PG_USER,
         pg_password=PG_PASSWORD, pg_database=database,
@@ -227,7 +231,7 @@ def wh(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[TestWarehouse
     warehouse.sql("drop schema if exists audiences cascade")
     warehouse.sql("drop schema if exists marts cascade")
     warehouse.sql("drop schema if exists cdp_sync cascade")
-    yield warehouse
+    return warehouse
 
 
 @pytest.fixture()
@@ -319,6 +323,14 @@ def project(wh: TestWarehouse, tmp_path: Path) -> Project:
     wh.events([])
     wh.consent([])
     return Project(wh, tmp_path)
+
+
+@pytest.fixture()
+def pg_project(pg_warehouse_db: str, tmp_path: Path) -> Project:
+    warehouse = postgres_warehouse(pg_warehouse_db, tmp_path)
+    warehouse.events([])
+    warehouse.consent([])
+    return Project(warehouse, tmp_path)
 
 
 @pytest.fixture()

@@ -147,3 +147,22 @@ def test_events_written_for_the_closed_loop(
         "from cdp_sync.cdp_sync_audit"
     )
     assert audit[0][0] == 2 and int(audit[0][1]) == 3 and audit[0][2] == 64
+
+
+@pytest.mark.pg
+def test_same_sync_cannot_run_twice_at_once_on_postgres(pg_project: Project) -> None:
+    """DuckDB allows one writing process anyway; on PostgreSQL a session lock per sync."""
+    from orchestration.syncs.errors import SyncAlreadyRunningError
+
+    project = pg_project
+    project.destinations["demo_files"] = {"type": "file", "path": "exports", "pii": "allowed"}
+    project.add_audience("vip", {"destination": "demo_files"})
+    project.wh.audience("vip", customers(2))
+    holder = project.wh.connect()
+    try:
+        assert holder.try_lock("vip__demo_files")
+        with pytest.raises(SyncAlreadyRunningError, match="vip__demo_files"):
+            project.run_one("vip")
+    finally:
+        holder.close()
+    assert project.run_one("vip").rows_added == 2
