@@ -112,7 +112,8 @@ class Delivery:
             )
             if abort is not None and not abort.rows_rejected:
                 result.status = "failed"
-                result.errors.insert(0, str(abort))
+                if str(abort)[:1000] not in result.errors:
+                    result.errors.insert(0, str(abort))
                 return
         if options.replay:
             self.wh.execute(
