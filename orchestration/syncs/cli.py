@@ -68,6 +68,8 @@ def run_command(
         audiences=list(audiences) or None, target=target, dry_run=dry_run, manifest=manifest,
         destinations_file=destinations_file, project_dir=project_dir, sample=sample,
     )
+    if not results:
+        console.print("No audience declares meta.cdp_audience syncs: nothing to do.")
     _exit_on_failure(results)
 
 
