@@ -127,6 +127,26 @@ def status_command(limit: int, target: str, project_dir: Path | None) -> None:
                       "(cdp sync replay)")
 
 
+@sync.command("receiver")
+@click.option("--port", default=8765, show_default=True, help="Port on 127.0.0.1.")
+@click.option("--log", "log_path", type=click.Path(dir_okay=False, path_type=Path),
+              help="Where accepted records are appended (default: "
+                   ".cdp/demo_webhook/received.jsonl in the project).")
+@click.option("--project-dir", type=click.Path(file_okay=False, path_type=Path))
+def receiver_command(port: int, log_path: Path | None, project_dir: Path | None) -> None:
+    """Run the local demo webhook receiver (the demo_webhook destination) until Ctrl-C."""
+    from orchestration.syncs.demo_receiver import DemoReceiver, default_log_path
+    from orchestration.warehouse import find_project_dir
+
+    log_path = log_path or default_log_path(project_dir or find_project_dir())
+    receiver = DemoReceiver("127.0.0.1", port, log_path)
+    console.print(f"demo webhook receiver on http://127.0.0.1:{receiver.port}/ -> {log_path}")
+    try:
+        receiver.serve_forever()
+    except KeyboardInterrupt:
+        console.print(f"{receiver.accepted} records accepted, {receiver.duplicates} duplicates")
+
+
 def _run(*, sample: int = 5, **kwargs: Any) -> list[Any]:
     from orchestration.syncs.runner import run_syncs
 

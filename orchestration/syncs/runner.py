@@ -14,13 +14,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from orchestration.resources.warehouse import WarehouseResource
+from orchestration.resources.webhook import WebhookDestinationResource
 from orchestration.syncs import state
 from orchestration.syncs.config import AudienceSync, Policies, SyncProject, load_project
+from orchestration.syncs.demo_receiver import (
+    DEMO_WEBHOOK,
+    DemoReceiver,
+    default_log_path,
+    receiver_address,
+)
 from orchestration.syncs.engine import SyncEngine, SyncOptions, SyncResult
 from orchestration.syncs.errors import SyncError
 from orchestration.warehouse import Warehouse
@@ -105,16 +113,43 @@ def _open_dead_letters(engine: SyncEngine, sync: AudienceSync) -> int:
 def demo_step(warehouse: Warehouse) -> str:
     """Post-build step of ``cdp demo``: every audience's syncs, one summary line.
 
-    Raises ``SyncError`` when a sync failed (so the demo fails)."""
-    results = run_syncs(
-        warehouse=WarehouseResource.for_warehouse(warehouse),
-        project_dir=warehouse.project_dir,
-    )
+    When a sync uses the ``demo_webhook`` destination, a local receiver is started for it
+    (unless something already listens on its port). Raises ``SyncError`` when a sync
+    failed, so the demo fails."""
+    project_dir = Path(warehouse.project_dir)
+    project = load_project(project_dir=project_dir)
+    with _demo_receiver(project, project_dir) as receiver:
+        results = run_syncs(
+            project=project,
+            warehouse=WarehouseResource.for_warehouse(warehouse),
+            project_dir=project_dir,
+        )
     failed = [result.sync_key for result in results if result.status == "failed"]
     if failed:
         raise SyncError(f"syncs failed: {', '.join(failed)}")
-    return (
+    summary = (
         f"{len(results)} syncs: {sum(r.rows_sent for r in results):,} rows sent, "
         f"{sum(r.rows_suppressed for r in results):,} suppressed, "
         f"{sum(r.rows_failed for r in results):,} failed"
     )
+    if receiver is not None:
+        summary += f"; demo webhook received {receiver.accepted:,} new records"
+    return summary
+
+
+@contextmanager
+def _demo_receiver(project: SyncProject, project_dir: Path) -> Iterator[DemoReceiver | None]:
+    destination = project.destinations.get(DEMO_WEBHOOK)
+    used = any(sync.destination == DEMO_WEBHOOK for sync in project.syncs)
+    if not used or not isinstance(destination, WebhookDestinationResource):
+        yield None
+        return
+    host, port = receiver_address(destination.url)
+    try:
+        receiver = DemoReceiver(host, port, default_log_path(project_dir),
+                                secret=destination.env_value("signing_secret_env"))
+    except OSError:  # already served (e.g. `cdp sync receiver` in another terminal)
+        yield None
+        return
+    with receiver.running():
+        yield receiver

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -127,11 +128,19 @@ def test_demo_step_runs_every_sync(duck_project: Project) -> None:
     (root / "dbt_project.yml").write_text("name: cdp\n")
     duck_project.destinations["demo_files"] = {"type": "file", "path": ".cdp/exports",
                                                "pii": "allowed"}
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    duck_project.destinations["demo_webhook"] = {
+        "type": "webhook", "url": f"http://127.0.0.1:{port}/v1/contacts", "pii": "allowed",
+    }
     duck_project.add_audience("vip", {"destination": "demo_files", "mode": "mirror",
                                       "identifiers": ["customer_id", "email"]})
     duck_project.add_audience("lapsed", {"destination": "demo_files", "mode": "upsert",
                                          "channel": "email",
-                                         "identifiers": ["customer_id", "email"]})
+                                         "identifiers": ["customer_id", "email"]},
+                              {"destination": "demo_webhook", "channel": "email",
+                               "identifiers": ["customer_id", "email"]})
     duck_project.wh.audience("vip", customers(4))
     duck_project.wh.audience("lapsed", customers(3, start=10))
     duck_project.write()
@@ -141,5 +150,12 @@ def test_demo_step_runs_every_sync(duck_project: Project) -> None:
         "dev", root, env={"CDP_DUCKDB_PATH": str(duck_project.wh.resource.duckdb_file())}
     )
     summary = demo_step(warehouse)
-    assert summary == "2 syncs: 7 rows sent, 0 suppressed, 0 failed"
+    assert summary == ("3 syncs: 10 rows sent, 0 suppressed, 0 failed; "
+                       "demo webhook received 3 new records")
     assert (root / ".cdp" / "exports" / "vip__demo_files" / "manifest.json").exists()
+    received = (root / ".cdp" / "demo_webhook" / "received.jsonl").read_text().splitlines()
+    assert sorted(json.loads(line)["record_key"] for line in received) == [
+        "c00010", "c00011", "c00012",
+    ]
+    # Run again: nothing changed, nothing sent, and the receiver restarts cleanly.
+    assert demo_step(warehouse).startswith("3 syncs: 0 rows sent")
