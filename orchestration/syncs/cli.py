@@ -115,13 +115,13 @@ def status_command(limit: int, target: str, project_dir: Path | None) -> None:
             f"select sync_key, count(*) from {state.DEAD_LETTER} where status = 'open' "
             "group by sync_key order by sync_key"
         )
-    table = Table(title="Recent sync runs")
-    for header in ("started (UTC)", "sync", "status", "added", "changed", "removed", "failed",
-                   "suppressed"):
-        table.add_column(header, no_wrap=header in ("sync", "status"))
-    for row in runs:
-        table.add_row(str(row[0])[:19], *(str(value) for value in row[1:]))
-    console.print(table)
+    console.print("[bold]Recent sync runs[/] (UTC; +added ~changed -removed)")
+    for started, sync_key, status, added, changed, removed, failed, suppressed in runs:
+        colour = {"success": "green", "partial": "yellow", "running": "cyan"}.get(status, "red")
+        console.print(
+            f"{str(started)[:16]}  {sync_key}  [{colour}]{status}[/]  "
+            f"+{added} ~{changed} -{removed}  failed {failed}  suppressed {suppressed}"
+        )
     for sync_key, count in dead:
         console.print(f"[yellow]{count} open dead letters[/] in {sync_key} "
                       "(cdp sync replay)")
