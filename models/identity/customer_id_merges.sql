@@ -11,7 +11,7 @@
 with
 
 registry as (
-    select node_id, customer_id, previous_customer_id, is_active, changed_at
+    select customer_id, previous_customer_id, is_active, changed_at, is_previous_id_retired
     from {{ ref('identity_customer_registry') }}
 ),
 
@@ -19,6 +19,7 @@ moved_this_run as (
     select
         previous_customer_id as old_customer_id,
         customer_id as new_customer_id,
+        max(case when is_previous_id_retired then 1 else 0 end) as retired_flag,
         count(*) as identifiers_moved
     from registry
     where changed_at = {{ run_at }}
@@ -28,22 +29,14 @@ moved_this_run as (
     group by previous_customer_id, customer_id
 ),
 
-still_active_ids as (
-    select distinct customer_id from registry where is_active
-),
-
 changes_explained as (
     select
         moved_this_run.old_customer_id,
         moved_this_run.new_customer_id,
         {{ run_at }} as merged_at,
-        case
-            when still_active_ids.customer_id is null then 'merge'
-            else 'split'
-        end as change_type,
+        case when moved_this_run.retired_flag = 1 then 'merge' else 'split' end as change_type,
         moved_this_run.identifiers_moved
     from moved_this_run
-    left join still_active_ids on moved_this_run.old_customer_id = still_active_ids.customer_id
 )
 
 select * from changes_explained

@@ -1,7 +1,8 @@
 {#
-    The persistent id registry: which customer_id each identifier has. It is never rebuilt
-    from scratch (full_refresh: false), so ids survive `dbt build --full-refresh`.
-    Grain: one row per identifier ever assigned; each run writes only rows that change.
+    This run's proposed changes to the id registry: one row per identifier whose customer
+    id is new or changes (grain: identifier). The release gate tests these; the registry
+    applies them only when the gate passes. The registry is read by name, not ref(): it is
+    downstream of this model.
 
     Id rules, per run:
       - a previous id goes to the new cluster holding most of its identifiers (ties: the
@@ -12,14 +13,11 @@
         gives the same ids even on a fresh warehouse.
     Identifiers no longer assigned (now excluded, contested or deleted) become inactive.
 #}
-{{ config(
-    materialized='incremental',
-    unique_key='node_id',
-    incremental_strategy='delete+insert',
-    full_refresh=false,
-    on_schema_change='fail',
-) }}
 
+
+{%- set registry = adapter.get_relation(
+    database=this.database, schema=this.schema, identifier='identity_customer_registry'
+) if execute else none %}
 {%- set run_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as "
     ~ dbt.type_timestamp() ~ ")" %}
 
@@ -31,9 +29,9 @@ assignments as (
 ),
 
 previous as (
-    {%- if is_incremental() %}
+    {%- if registry is not none %}
     select node_id, customer_id, customer_created_at, is_active
-    from {{ this }}
+    from {{ registry }}
     {%- else %}
     select
         cast(null as bigint) as node_id,
@@ -125,7 +123,10 @@ assigned_rows as (
             when previous.node_id is null then 'new_identifier'
             when not previous.is_active then 'reactivated'
             else 'customer_changed'
-        end as change_reason
+        end as change_reason,
+        previous.customer_id is not null and previous.customer_id not in (
+            select customer_id from cluster_customers
+        ) as is_previous_id_retired
     from assignments
     inner join cluster_customers on assignments.cluster_id = cluster_customers.cluster_id
     left join previous on assignments.node_id = previous.node_id
@@ -135,7 +136,7 @@ assigned_rows as (
 ),
 
 deactivated_rows as (
-    {%- if is_incremental() %}
+    {%- if registry is not none %}
     select
         previous_table.node_id,
         previous_table.identifier_type,
@@ -145,8 +146,9 @@ deactivated_rows as (
         previous_table.customer_id as previous_customer_id,
         false as is_active,
         {{ run_at }} as changed_at,
-        'unassigned' as change_reason
-    from {{ this }} as previous_table
+        'unassigned' as change_reason,
+        false as is_previous_id_retired
+    from {{ registry }} as previous_table
     left join assignments on previous_table.node_id = assignments.node_id
     where previous_table.is_active and assignments.node_id is null
     {%- else %}

@@ -1,48 +1,53 @@
 {#
-    This run's clustering compared with the previous one: a single row that the release
-    gate tests read (identifiers whose id changed, share changed, merges, splits, largest
-    cluster). A failing gate test stops the syncs downstream.
+    This run's proposed clustering compared with the registry: a single row that the
+    release gate tests read (identifiers whose id would change, share, merges, splits,
+    largest cluster). The registry applies the proposal only when these tests pass, so a
+    failing gate changes nothing and stops customer_identifiers, marts and syncs.
 #}
 {%- set run_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as "
     ~ dbt.type_timestamp() ~ ")" %}
 
 with
 
-registry as (
-    select customer_id, previous_customer_id, is_active, changed_at, change_reason
-    from {{ ref('identity_customer_registry') }}
+proposals as (
+    select customer_id, previous_customer_id, change_reason, is_previous_id_retired
+    from {{ ref('identity_id_proposals') }}
 ),
 
-merges as (
-    select change_type from {{ ref('customer_id_merges') }} where merged_at = {{ run_at }}
+assignments as (
+    select cluster_id from {{ ref('identity_node_assignments') }}
 ),
 
 cluster_sizes as (
-    select customer_id, count(*) as identifiers
-    from registry
-    where is_active
-    group by customer_id
+    select cluster_id, count(*) as identifiers
+    from assignments
+    group by cluster_id
+),
+
+id_moves as (
+    select distinct previous_customer_id, customer_id, is_previous_id_retired
+    from proposals
+    where change_reason = 'customer_changed'
 ),
 
 gate_measured as (
     select
         {{ run_at }} as run_started_at,
         (select count(*) from cluster_sizes) as customers,
-        (select count(*) from registry where is_active) as active_identifiers,
+        (select count(*) from assignments) as active_identifiers,
         (
-            select count(*) from registry
-            where changed_at = {{ run_at }} and change_reason = 'customer_changed'
+            select count(*) from proposals where change_reason = 'customer_changed'
         ) as identifiers_with_changed_id,
+        (select count(*) from proposals where change_reason = 'new_identifier') as new_identifiers,
+        (select count(*) from proposals where change_reason = 'unassigned')
+            as unassigned_identifiers,
         (
-            select count(*) from registry
-            where changed_at = {{ run_at }} and change_reason = 'new_identifier'
-        ) as new_identifiers,
+            select count(distinct previous_customer_id) from id_moves where is_previous_id_retired
+        ) as merges,
         (
-            select count(*) from registry
-            where changed_at = {{ run_at }} and change_reason = 'unassigned'
-        ) as unassigned_identifiers,
-        (select count(*) from merges where change_type = 'merge') as merges,
-        (select count(*) from merges where change_type = 'split') as splits,
+            select count(distinct previous_customer_id) from id_moves
+            where not is_previous_id_retired
+        ) as splits,
         (select coalesce(max(identifiers), 0) from cluster_sizes) as largest_cluster_identifiers
 ),
 

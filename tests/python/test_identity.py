@@ -115,7 +115,7 @@ def test_fifty_hop_chain_is_one_customer(rules) -> None:
     chain |= {ids[("phone", e164(1000 + hop))] for hop in range(CHAIN_HOPS // 2)}
     assert len(chain) == 1
     rounds = warehouse.query(
-        "select cc_rounds from identity.identity_clusters__log order by run_started_at desc")
+        "select cc_rounds from identity.identity_clusters__log where run_mode = 'full'")
     assert 0 < rounds[0][0] <= 12, "the chain must resolve in a handful of rounds, not ~50"
 
 
@@ -195,10 +195,17 @@ def test_ids_survive_new_data_merges_and_full_refresh(warehouse: Warehouse) -> N
         assert run2[key] == customer_id, f"{key} changed id without a merge"
     assert run2[("anonymous_id", "cookie-stay")] == run1[("member_id", "M_STAY")]
 
-    # Day three: guest B orders with guest A's phone: the two merge, the older id survives.
+    # Day three: guest B orders with guest A's phone. On this tiny graph that changes 2 of 7
+    # ids, far over the release gate's 5 %: the run is blocked and nothing changes ...
     warehouse.load_raw({"ecom_orders": [order("O_GUEST_B2", buyer_email="guest.b@example.com",
                                               buyer_phone=phone(7001))]}, append=True)
-    build_identity(warehouse)
+    with pytest.raises(AssertionError, match="identity_release_gate"):
+        build_identity(warehouse)
+    assert customers_by_identifier(warehouse) == run2
+    with pytest.raises(AssertionError, match="identity_release_gate"):
+        build_identity(warehouse)  # ... and stays blocked on a rerun
+    # ... until someone approves it: the two merge, the older id survives.
+    build_identity(warehouse, "--vars", "{identity_gate_max_changed_id_share: 0.5}")
     run3 = customers_by_identifier(warehouse)
     older, newer = run1[("email", "guest.a@example.com")], run2[("email", "guest.b@example.com")]
     assert older != newer
@@ -211,7 +218,19 @@ def test_ids_survive_new_data_merges_and_full_refresh(warehouse: Warehouse) -> N
         "select merges, identifiers_with_changed_id from identity.identity_release_gate")
     assert gate == [(1, 2)]
 
-    # A full refresh rebuilds every model but keeps the registry: same ids.
+    # Runs after the first re-cluster only the components new edges touch.
+    log = warehouse.query("select run_mode, edges_processed from identity.identity_clusters__log"
+                          " order by run_started_at")
+    assert [mode for mode, _ in log][:2] == ["full", "incremental"]
+    assert {mode for mode, _ in log[1:]} == {"incremental"}
+    total_edges = warehouse.query("select count(*) from identity.identity_clusters__edges")[0][0]
+    assert log[-1][1] < total_edges
+    incremental_clusters = set(warehouse.query("select * from identity.identity_clusters"))
+
+    # A full refresh rebuilds every model but keeps the registry: same ids, same clusters.
     build_identity(warehouse, "--full-refresh")
-    assert customers_by_identifier(warehouse) == run3
+    assert customers_by_identifier(warehouse) == run3, "registry must survive --full-refresh"
+    assert set(warehouse.query("select * from identity.identity_clusters")) == incremental_clusters
+    assert warehouse.query("select run_mode from identity.identity_clusters__log"
+                           " order by run_started_at desc limit 1") == [("full",)]
     assert len(warehouse.query("select * from identity.customer_id_merges")) == len(merges)
