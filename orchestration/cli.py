@@ -308,3 +308,13 @@ def _print_summary(
         else:
             rows.add_row(schema, "-", "[dim]not built[/]")
     console.print(rows)
+
+
+def _register_subcommands() -> None:
+    """`cdp sync ...` lives with the sync engine; registered here so `cdp` has it all."""
+    from orchestration.syncs.cli import sync
+
+    main.add_command(sync)
+
+
+_register_subcommands()
