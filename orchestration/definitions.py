@@ -16,7 +16,7 @@ from dagster import (
 )
 from dagster_dbt import DbtCliResource
 
-from orchestration.assets.dbt_models import cdp_dbt_models, translator
+from orchestration.assets.dbt_models import cdp_dbt_models, raw_source_specs, translator
 from orchestration.assets.syncs import (
     build_sync_assets,
     build_sync_resources,
@@ -42,7 +42,7 @@ nightly_build = define_asset_job(
 )
 
 defs = Definitions(
-    assets=[cdp_dbt_models, *sync_assets],
+    assets=[*raw_source_specs(), cdp_dbt_models, *sync_assets],
     jobs=[nightly_build],
     schedules=[
         ScheduleDefinition(

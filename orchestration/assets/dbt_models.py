@@ -5,10 +5,11 @@ UI reads raw -> staging -> identity -> marts -> audience -> destination.
 """
 
 
+import json
 from collections.abc import Iterator, Mapping
 from typing import Any, Optional
 
-from dagster import AssetExecutionContext
+from dagster import AssetExecutionContext, AssetSpec
 from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
 
 from orchestration.project import cdp_project
@@ -38,3 +39,17 @@ def cdp_dbt_models(context: AssetExecutionContext, dbt: DbtCliResource) -> Itera
     """`dbt build` of the selected models: their tests run as asset checks; a failing
     identity release gate stops customer_identifiers and everything after it."""
     yield from dbt.cli(["build"], context=context).stream()
+
+
+def raw_source_specs() -> list[AssetSpec]:
+    """The raw contract tables as external assets (loaded by users' EL tools), group `raw`."""
+    manifest = json.loads(cdp_project.manifest_path.read_text())
+    return [
+        AssetSpec(
+            key=translator.get_asset_key(source),
+            group_name="raw",
+            description=source.get("description") or None,
+            kinds={"dbt"},
+        )
+        for source in manifest.get("sources", {}).values()
+    ]
