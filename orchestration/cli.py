@@ -58,7 +58,29 @@ def post_build_steps() -> list[tuple[str, PostBuildStep]]:
     """The steps after ``dbt build``: the audiences' syncs (activation)."""
     from orchestration.syncs.runner import demo_step  # Dagster-heavy: import when used
 
-    return [("syncs", demo_step)]
+    return [("identity", identity_step), ("syncs", demo_step)]
+
+
+def identity_step(warehouse: Warehouse) -> str:
+    """Post-build step: print identity.identity_summary, return its headline figures."""
+    from orchestration.resources.warehouse import WarehouseResource
+
+    with WarehouseResource.for_warehouse(warehouse).connect() as connection:
+        rows = connection.fetchall(
+            "select metric, identifier_type, metric_value from identity.identity_summary"
+            " order by metric, identifier_type"
+        )
+    table = Table(title="Identity")
+    for column in ("metric", "identifier type", "value"):
+        table.add_column(column, justify="right" if column == "value" else "left")
+    for metric, identifier_type, value in rows:
+        table.add_row(metric, identifier_type, f"{value:,}")
+    console.print(table)
+    figures = {(metric, identifier_type): value for metric, identifier_type, value in rows}
+    excluded = sum(v for (m, _), v in figures.items() if m.startswith("excluded_"))
+    return (f"{figures.get(('customers', 'all'), 0):,} customers, largest "
+            f"{figures.get(('largest_cluster_identifiers', 'all'), 0)} identifiers, "
+            f"{excluded} identifiers excluded")
 
 
 target_option = click.option(
