@@ -1,11 +1,13 @@
 {#
-    Trim whitespace (including no-break and ideographic spaces) and turn blanks and the
-    usual null spellings ('null', 'None', 'N/A', 'undefined', 'nan', '-') into null.
+    Trim whitespace (whitespace_characters: every Unicode space, zero-width space, BOM) and
+    turn blanks and the usual null spellings ('null', 'None', 'N/A', 'undefined', 'nan',
+    '-') into null.
 #}
 {% macro clean_text(expression) -%}
+    {%- set blank = cdp.whitespace_characters() -%}
     {%- set trimmed = cdp.regexp_replace_all(
         'cast(' ~ expression ~ ' as ' ~ dbt.type_string() ~ ')',
-        "'^[\\s\u00a0\u3000]+|[\\s\u00a0\u3000]+$'",
+        "'^[" ~ blank ~ "]+|[" ~ blank ~ "]+$'",
         "''"
     ) -%}
     case

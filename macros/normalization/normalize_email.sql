@@ -4,7 +4,8 @@
 #}
 {% macro normalize_email(expression) -%}
     {%- set stripped = 'lower(' ~ cdp.regexp_replace_all(
-        'cast(' ~ expression ~ ' as ' ~ dbt.type_string() ~ ')', "'[\\s\u00a0\u3000]+'", "''"
+        'cast(' ~ expression ~ ' as ' ~ dbt.type_string() ~ ')',
+        "'[" ~ cdp.whitespace_characters() ~ "]+'", "''"
     ) ~ ')' -%}
     {#- local part @ labels of letters, digits and inner hyphens, dot-separated; 2+ letter TLD -#}
     {%- set email_pattern = "'^[a-z0-9!#$%&*+/=?^_`{|}~.''-]+@"

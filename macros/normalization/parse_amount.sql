@@ -7,7 +7,9 @@
 #}
 {% macro parse_amount(expression) -%}
     {%- set stripped = cdp.regexp_replace_all(
-        cdp.clean_text(expression), "'[\\s,¥￥$]|CNY|RMB|cny|rmb'", "''"
+        cdp.clean_text(expression),
+        "'[" ~ cdp.whitespace_characters() ~ ",¥￥$]|CNY|RMB|cny|rmb'",
+        "''"
     ) -%}
     case
         when {{ cdp.regexp_matches(stripped, "'^-?[0-9]{1,15}(\\.[0-9]+)?$'") }}

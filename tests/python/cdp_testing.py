@@ -12,6 +12,7 @@ from typing import Any
 
 import duckdb
 import psycopg
+import pyarrow
 
 PROJECT_DIR = Path(__file__).resolve().parents[2]
 
@@ -140,8 +141,15 @@ class Warehouse:
                 cols = ", ".join(f"{c} varchar" for c in RAW_CONTRACT[table])
                 conn.execute(f"create table if not exists raw.{table} ({cols})")
                 if values:
-                    marks = ", ".join("?" for _ in RAW_CONTRACT[table])
-                    conn.executemany(f"insert into raw.{table} values ({marks})", values)
+                    # One Arrow insert: executemany takes ~10 ms a row on DuckDB.
+                    columns = RAW_CONTRACT[table]
+                    arrow_rows = pyarrow.table(
+                        {c: pyarrow.array([row[i] for row in values], pyarrow.string())
+                         for i, c in enumerate(columns)}
+                    )
+                    conn.register("_cdp_raw_rows", arrow_rows)
+                    conn.execute(f"insert into raw.{table} select * from _cdp_raw_rows")
+                    conn.unregister("_cdp_raw_rows")
         finally:
             conn.close()
 
