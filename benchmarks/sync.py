@@ -8,52 +8,40 @@
    with batching, then a 10 % change run.
 
 Everything stays in a temporary folder; only 127.0.0.1 is contacted. With --postgres the
-warehouse-side runs are repeated with a throw-away PostgreSQL database.
+warehouse-side runs are repeated with a throw-away PostgreSQL database. The receiver and
+the sync configuration live in ``orchestration.bench.sync`` (shared with ``cdp bench``).
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import multiprocessing
 import os
 import sys
 import tempfile
-import time
-import uuid
 from collections.abc import Callable
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any
-
-import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from orchestration.bench.sync import (
+    FILE_BATCH_ROWS,
+    FILES,
+    WEBHOOK,
+    WEBHOOK_BATCH_ROWS,
+    TimedSync,
+    audience_manifest,
+    receiver,
+    timed_sync,
+    write_destinations,
+)
+from orchestration.bench.workspace import Scratch
 from orchestration.resources.warehouse import WarehouseResource
-from orchestration.syncs.engine import SyncResult
-from orchestration.syncs.runner import run_syncs
 
-
-def serve(port_queue: Any) -> None:
-    """A receiver that parses each batch and accepts every row."""
-
-    class Handler(BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            assert body["records"]
-            self.send_response(200)
-            self.send_header("Content-Length", "0")
-            self.end_headers()
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    port_queue.put(server.server_address[1])
-    server.serve_forever()
+AUDIENCE_NODE = {
+    "unique_id": "model.cdp.aud_bench", "resource_type": "model", "name": "aud_bench",
+    "schema": "audiences", "alias": "aud_bench",
+    "original_file_path": "models/audiences/aud_bench.sql",
+}
 
 
 def build_audience(warehouse: WarehouseResource, rows: int, changed_every: int = 0) -> None:
@@ -94,10 +82,9 @@ def build_audience(warehouse: WarehouseResource, rows: int, changed_every: int =
         )
 
 
-def timed(label: str, rows: int, run: Callable[[], list[SyncResult]]) -> None:
-    started = time.perf_counter()
-    (result,) = run()
-    elapsed = time.perf_counter() - started
+def timed(label: str, rows: int, run: Callable[[], TimedSync]) -> None:
+    timed_run = run()
+    result, elapsed = timed_run.result, timed_run.seconds
     sent = result.rows_sent
     rate = f"{sent / elapsed:>10,.0f} rows/s" if sent else f"{rows / elapsed:>10,.0f} rows/s diffed"
     print(f"  {label:<44} {elapsed:6.2f} s  sent {sent:>7,}  {rate}  "
@@ -105,46 +92,27 @@ def timed(label: str, rows: int, run: Callable[[], list[SyncResult]]) -> None:
 
 
 def bench_warehouse(warehouse: WarehouseResource, rows: int, folder: Path, url: str) -> None:
-    destinations = folder / "destinations.yml"
-    destinations.write_text(yaml.safe_dump({
-        "destinations": {
-            "bench_files": {"type": "file", "path": "exports", "formats": ["csv", "parquet"],
-                            "pii": "allowed", "batch_size": 50000},
-            "bench_webhook": {"type": "webhook", "url": url, "pii": "allowed",
-                              "batch_size": 2000},
-        },
-        "policies": {"complaint_suppression_hours": 1},
-    }))
-    sync = {"mode": "mirror", "identifiers": ["customer_id", "email"],
-            "fields": ["first_name", "city", "rfm_score"]}
-    node = {
-        "unique_id": "model.cdp.aud_bench", "resource_type": "model", "name": "aud_bench",
-        "schema": "audiences", "alias": "aud_bench",
-        "original_file_path": "models/audiences/aud_bench.sql",
-        "config": {"meta": {"cdp_audience": {"syncs": [
-            {"destination": "bench_files", **sync},
-            {"destination": "bench_webhook", **sync},
-        ]}}},
-    }
-    manifest = {"nodes": {node["unique_id"]: node}}
+    destinations = write_destinations(folder, url)
+    manifest = audience_manifest(AUDIENCE_NODE, ["customer_id", "email"],
+                                 ["first_name", "city", "rfm_score"])
 
-    def run(name: str) -> Callable[[], list[SyncResult]]:
-        return lambda: run_syncs([f"bench__{name}"], manifest=manifest,
-                                 destinations_file=destinations, warehouse=warehouse,
-                                 project_dir=folder)
+    def run(destination: str) -> Callable[[], TimedSync]:
+        return lambda: timed_sync(manifest, destination, destinations, warehouse)
 
     build_audience(warehouse, rows)
-    print(f"{warehouse.dialect}: diff + file export (CSV + Parquet, 50,000-row parts)")
-    timed(f"first run, {rows:,} rows added", rows, run("bench_files"))
-    timed("no change (diff only)", rows, run("bench_files"))
+    print(f"{warehouse.dialect}: diff + file export (CSV + Parquet, "
+          f"{FILE_BATCH_ROWS:,}-row parts)")
+    timed(f"first run, {rows:,} rows added", rows, run(FILES))
+    timed("no change (diff only)", rows, run(FILES))
     build_audience(warehouse, rows, changed_every=10)
-    timed("10 % changed", rows, run("bench_files"))
+    timed("10 % changed", rows, run(FILES))
 
     build_audience(warehouse, rows)
-    print(f"{warehouse.dialect}: webhook to a local HTTP server (2,000-row batches)")
-    timed(f"first run, {rows:,} rows added", rows, run("bench_webhook"))
+    print(f"{warehouse.dialect}: webhook to a local HTTP server "
+          f"({WEBHOOK_BATCH_ROWS:,}-row batches)")
+    timed(f"first run, {rows:,} rows added", rows, run(WEBHOOK))
     build_audience(warehouse, rows, changed_every=10)
-    timed("10 % changed", rows, run("bench_webhook"))
+    timed("10 % changed", rows, run(WEBHOOK))
 
 
 def main() -> None:
@@ -154,38 +122,21 @@ def main() -> None:
                         help="also run with a throw-away PostgreSQL warehouse")
     arguments = parser.parse_args()
 
-    queue: Any = multiprocessing.Queue()
-    server = multiprocessing.Process(target=serve, args=(queue,), daemon=True)
-    server.start()
-    url = f"http://127.0.0.1:{queue.get(timeout=30)}/bench"
-    try:
-        with tempfile.TemporaryDirectory(prefix="cdp-bench-") as tmp:
-            folder = Path(tmp)
-            print(f"{arguments.rows:,}-row audience, {os.cpu_count()} cores")
-            duck = WarehouseResource(target="dev", duckdb_path=str(folder / "bench.duckdb"))
-            bench_warehouse(duck, arguments.rows, folder, url)
-            if arguments.postgres:
-                bench_postgres(arguments.rows, folder, url)
-    finally:
-        server.terminate()
+    with receiver() as url, tempfile.TemporaryDirectory(prefix="cdp-bench-") as tmp:
+        folder = Path(tmp)
+        print(f"{arguments.rows:,}-row audience, {os.cpu_count()} cores")
+        duck = WarehouseResource(target="dev", duckdb_path=str(folder / "bench.duckdb"))
+        bench_warehouse(duck, arguments.rows, folder, url)
+        if arguments.postgres:
+            bench_postgres(arguments.rows, folder, url)
 
 
 def bench_postgres(rows: int, folder: Path, url: str) -> None:
-    import psycopg
-
-    name = f"cdp_bench_{uuid.uuid4().hex[:8]}"
-    admin = psycopg.conninfo.make_conninfo(
-        host=os.environ.get("CDP_PG_HOST", "127.0.0.1"),
-        port=os.environ.get("CDP_PG_PORT", "5432"),
-        user=os.environ.get("CDP_PG_USER", "postgres"), dbname="postgres",
-    )
-    with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f'create database "{name}"')
+    scratch = Scratch.open("pg", folder / "pg")
     try:
-        bench_warehouse(WarehouseResource(target="pg", pg_database=name), rows, folder, url)
+        bench_warehouse(scratch.resource(), rows, folder, url)
     finally:
-        with psycopg.connect(admin, autocommit=True) as connection:
-            connection.execute(f'drop database if exists "{name}" with (force)')
+        scratch.drop()
 
 
 if __name__ == "__main__":

@@ -333,10 +333,13 @@ def _print_summary(
 
 
 def _register_subcommands() -> None:
-    """`cdp sync ...` lives with the sync engine; registered here so `cdp` has it all."""
+    """`cdp sync ...` lives with the sync engine, `cdp bench` with the benchmarks;
+    registered here so `cdp` has it all."""
+    from orchestration.bench.cli import bench
     from orchestration.syncs.cli import sync
 
     main.add_command(sync)
+    main.add_command(bench)
 
 
 _register_subcommands()
