@@ -9,6 +9,8 @@
         comma-separated, in order).
     Consent, complaints and campaign overlap are not applied here: the sync engine
     suppresses per channel at send time, so membership stays a marketing definition.
+    Members are matched first (one aggregation over the wanted tags, joined), so tag
+    columns are aggregated for the members only.
 #}
 {% macro build_audience(tags={}, traits=[], tag_columns=[]) -%}
     {%- set groups = (tags.keys() | list) + tag_columns -%}
@@ -34,27 +36,6 @@ customer_tags as (
     {%- endif %}
 ),
 
-tags_pivoted as (
-    select
-        customer_id
-        {%- for group, wanted in tags.items() %},
-        max(
-            case
-                when tag_group = '{{ group }}' and tag in ('{{ wanted | join("', '") }}')
-                    then 1
-                else 0
-            end
-        ) as matches_{{ loop.index }}
-        {%- endfor %}
-        {%- for group in tag_columns %},
-        {{ dbt.listagg(
-            "case when tag_group = '" ~ group ~ "' then tag end", "', '", 'order by tag'
-        ) }} as {{ group }}
-        {%- endfor %}
-    from customer_tags
-    group by customer_id
-),
-
 profiles as (
     select
         customer_features.*,
@@ -67,25 +48,61 @@ profiles as (
     inner join customers on customer_features.customer_id = customers.customer_id
 ),
 
-members_selected as (
-    select
-        profiles.customer_id,
-        profiles.email,
-        profiles.phone,
-        profiles.first_name,
-        profiles.city
-        {%- for group in tag_columns %},
-        tags_pivoted.{{ group }}
+tags_matched as (
+    {#- customers holding a wanted tag in every listed group: one aggregation, joined #}
+    select customer_id
+    from customer_tags
+    where
+        {%- for group, wanted in tags.items() %}
+        {{ 'or ' if not loop.first }}(
+            tag_group = '{{ group }}' and tag in ('{{ wanted | join("', '") }}')
+        )
+        {%- else %}
+        1 = 0
         {%- endfor %}
+    group by customer_id
+    having count(distinct tag_group) = {{ tags | length }}
+),
+
+members_matched as (
+    select profiles.*
     from profiles
-    left join tags_pivoted on profiles.customer_id = tags_pivoted.customer_id
+    {%- if tags %}
+    inner join tags_matched on profiles.customer_id = tags_matched.customer_id
+    {%- endif %}
     where 1 = 1
-        {%- for group in tags %}
-        and tags_pivoted.matches_{{ loop.index }} = 1
-        {%- endfor %}
         {%- for trait in traits %}
         and ({{ trait }})
         {%- endfor %}
+),
+
+member_tags_pivoted as (
+    select
+        customer_tags.customer_id
+        {%- for group in tag_columns %},
+        {{ dbt.listagg(
+            "case when customer_tags.tag_group = '" ~ group ~ "' then customer_tags.tag end",
+            "', '", 'order by customer_tags.tag'
+        ) }} as {{ group }}
+        {%- endfor %}
+    from customer_tags
+    inner join members_matched on customer_tags.customer_id = members_matched.customer_id
+    group by customer_tags.customer_id
+),
+
+members_selected as (
+    select
+        members_matched.customer_id,
+        members_matched.email,
+        members_matched.phone,
+        members_matched.first_name,
+        members_matched.city
+        {%- for group in tag_columns %},
+        member_tags_pivoted.{{ group }}
+        {%- endfor %}
+    from members_matched
+    left outer join member_tags_pivoted
+        on members_matched.customer_id = member_tags_pivoted.customer_id
 )
 
 select * from members_selected

@@ -70,7 +70,7 @@ customer_identifiers as (
     ) as records
     inner join source_records
         on source_records.source_name = '{{ source_name }}'
-        and records.record_key = source_records.source_key
+            and records.record_key = source_records.source_key
 ),
 {%- endfor %}
 
@@ -112,10 +112,10 @@ values_checked as (
     {%- if identifier_attributes %}
     select values_aggregated.*
     from values_aggregated
-    left join customer_identifiers
+    left outer join customer_identifiers
         on values_aggregated.customer_id = customer_identifiers.customer_id
-        and values_aggregated.attribute_value = customer_identifiers.identifier_value
-        and customer_identifiers.identifier_type = case values_aggregated.attribute
+            and values_aggregated.attribute_value = customer_identifiers.identifier_value
+            and customer_identifiers.identifier_type = case values_aggregated.attribute
             {%- for attribute, identifier_type in identifier_attributes.items() %}
             when '{{ attribute }}' then '{{ identifier_type }}'
             {%- endfor %}

@@ -16,14 +16,14 @@ with
 
 memberships_unioned as (
     {%- for model_name in audience_models %}
-    select
-        '{{ model_name[4:] }}' as audience,
-        '{{ model_name }}' as audience_model,
-        customer_id
-    from {{ ref(model_name) }}
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            '{{ model_name[4:] }}' as audience,
+            '{{ model_name }}' as audience_model,
+            customer_id
+        from {{ ref(model_name) }}
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 )
 

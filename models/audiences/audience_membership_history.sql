@@ -7,7 +7,13 @@
 with
 
 snapshot_rows as (
-    select audience, audience_model, customer_id, dbt_scd_id, dbt_valid_from, dbt_valid_to
+    select
+        audience,
+        audience_model,
+        customer_id,
+        dbt_scd_id,
+        dbt_valid_from,
+        dbt_valid_to
     from {{ ref('audience_membership_snapshot') }}
 ),
 

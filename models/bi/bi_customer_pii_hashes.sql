@@ -9,7 +9,11 @@
 with
 
 customers as (
-    select customer_id, email, phone from {{ ref('dim_customers') }}
+    select
+        customer_id,
+        email,
+        phone
+    from {{ ref('dim_customers') }}
 ),
 
 hashes_computed as (

@@ -11,8 +11,12 @@ customers as (
     select * from {{ ref('dim_customers') }}
 ),
 
-hashes as (
-    select customer_id, email_sha256, phone_sha256 from {{ ref('bi_customer_pii_hashes') }}
+pii_hashes as (
+    select
+        customer_id,
+        email_sha256,
+        phone_sha256
+    from {{ ref('bi_customer_pii_hashes') }}
 ),
 
 customers_masked as (
@@ -22,10 +26,10 @@ customers_masked as (
         {{ cdp.mask_name('customers.full_name') }} as name_initial,
         {{ cdp.mask_email('customers.email') }} as email_masked,
         {{ cdp.mask_phone('customers.phone') }} as phone_masked,
-        hashes.email_sha256,
-        hashes.phone_sha256,
+        pii_hashes.email_sha256,
+        pii_hashes.phone_sha256,
         customers.gender,
-        cast(extract(year from customers.birth_date) as integer) as birth_year,
+        cast(date_part('year', customers.birth_date) as integer) as birth_year,
         customers.city,
         customers.registered_at,
         customers.member_tier,
@@ -49,7 +53,7 @@ customers_masked as (
         customers.is_app_user,
         customers.is_web_visitor
     from customers
-    left join hashes on customers.customer_id = hashes.customer_id
+    left outer join pii_hashes on customers.customer_id = pii_hashes.customer_id
 )
 
 select * from customers_masked

@@ -1,10 +1,25 @@
-{# fct_events for BI (one row per event): no PII, so every column is exposed. #}
+{#
+    marts.fct_events for BI, one row per event. No PII; columns are listed so that a column
+    added to the mart is not exposed until it is added here.
+#}
 {{ config(alias='fct_events') }}
 
 with
 
 source_rows as (
-    select * from {{ ref('fct_events') }}
+    select
+        event_id,
+        customer_id,
+        event_type,
+        channel,
+        source_name,
+        source_key,
+        occurred_at,
+        event_date,
+        revenue,
+        event_context,
+        processed_at
+    from {{ ref('fct_events') }}
 )
 
 select * from source_rows

@@ -32,9 +32,15 @@ only_in_full_refresh as (
 ),
 
 differences as (
-    select 'only_in_fct_events' as side, * from only_in_incremental
+    select
+        'only_in_fct_events' as side,
+        {{ columns | join(',\n        ') }}
+    from only_in_incremental
     union all
-    select 'only_in_full_refresh' as side, * from only_in_full_refresh
+    select
+        'only_in_full_refresh' as side,
+        {{ columns | join(',\n        ') }}
+    from only_in_full_refresh
 )
 
 select * from differences

@@ -41,7 +41,7 @@ differences as (
         staged.net_amount as staged_net_amount,
         modelled.net_amount as modelled_net_amount
     from staged
-    left join modelled on staged.source_name = modelled.source_name
+    left outer join modelled on staged.source_name = modelled.source_name
     where coalesce(modelled.orders_count, 0) <> staged.orders_count
         or coalesce(modelled.gross_amount, 0) <> staged.gross_amount
         or coalesce(modelled.discount_amount, 0) <> staged.discount_amount

@@ -46,7 +46,9 @@ expected_grants as (
 ),
 
 missing_grants as (
-    select relation_name, role_name
+    select
+        relation_name,
+        role_name
     from expected_grants
     {%- if target.type == 'postgres' %}
     where not has_table_privilege(role_name, relation_name, 'select')

@@ -15,7 +15,10 @@ orders as (
 ),
 
 customer_months as (
-    select customer_id, order_month, sum(net_amount) as revenue
+    select
+        customer_id,
+        order_month,
+        sum(net_amount) as revenue
     from orders
     group by customer_id, order_month
 ),
@@ -40,7 +43,9 @@ cohort_activity as (
 ),
 
 cohort_sizes as (
-    select cohort_month, active_customers as cohort_customers
+    select
+        cohort_month,
+        active_customers as cohort_customers
     from cohort_activity
     where months_since_first_order = 0
 ),

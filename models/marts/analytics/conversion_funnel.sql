@@ -42,17 +42,17 @@ steps_reached as (
 
 steps_unpivoted as (
     {%- for step in steps %}
-    select
-        activity_month,
-        {{ loop.index }} as step_number,
-        '{{ step }}' as step_name,
-        {{ step }}_customers as customers,
-        {{ (loop.previtem if not loop.first else step) }}_customers as previous_step_customers,
-        visit_customers as first_step_customers
-    from steps_reached
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
+        select
+            activity_month,
+            {{ loop.index }} as step_number,
+            '{{ step }}' as step_name,
+            {{ step }}_customers as customers,
+            {{ (loop.previtem if not loop.first else step) }}_customers as previous_step_customers,
+            visit_customers as first_step_customers
+        from steps_reached
+        {%- if not loop.last %}
+            union all
+        {%- endif %}
     {%- endfor %}
 ),
 

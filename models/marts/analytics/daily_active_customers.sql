@@ -7,7 +7,11 @@
 with
 
 events as (
-    select customer_id, channel, event_date, revenue
+    select
+        customer_id,
+        channel,
+        event_date,
+        revenue
     from {{ ref('fct_events') }}
     where customer_id is not null
         and channel not in ('consent', 'activation')
@@ -21,6 +25,7 @@ activity_counted as (
         count(*) as events_count,
         coalesce(sum(revenue), 0) as revenue
     from events
+    {#- sqlfluff's duckdb dialect does not parse grouping sets (PRS on this line) #}
     group by grouping sets ((event_date, channel), (event_date))
 )
 

@@ -33,16 +33,16 @@ consent_events as (
 
 channel_defaults as (
     {%- for channel, contactable in defaults.items() %}
-    {%- set channel_last = loop.last %}
-    {%- for purpose in purposes %}
-    select
-        '{{ channel }}' as channel,
-        '{{ purpose }}' as purpose,
-        {{ 'true' if contactable else 'false' }} as is_contactable_by_default
-    {%- if not (channel_last and loop.last) %}
-    union all
-    {%- endif %}
-    {%- endfor %}
+        {%- set channel_last = loop.last %}
+        {%- for purpose in purposes %}
+            select
+                '{{ channel }}' as channel,
+                '{{ purpose }}' as purpose,
+                {{ 'true' if contactable else 'false' }} as is_contactable_by_default
+            {%- if not (channel_last and loop.last) %}
+                union all
+            {%- endif %}
+        {%- endfor %}
     {%- endfor %}
 ),
 
@@ -60,23 +60,34 @@ events_ranked as (
 ),
 
 current_consent as (
-    select * from events_ranked where event_rank = 1
+    select * from events_ranked
+    where event_rank = 1
 ),
 
 default_grid as (
-    select customers.customer_id, channel_defaults.channel, channel_defaults.purpose
+    select
+        customers.customer_id,
+        channel_defaults.channel,
+        channel_defaults.purpose
     from customers
     cross join channel_defaults
 ),
 
 consent_keys as (
-    select customer_id, channel, purpose from default_grid
+    select
+        customer_id,
+        channel,
+        purpose
+    from default_grid
     union all
-    select current_consent.customer_id, current_consent.consent_channel, current_consent.purpose
+    select
+        current_consent.customer_id,
+        current_consent.consent_channel,
+        current_consent.purpose
     from current_consent
-    left join channel_defaults
+    left outer join channel_defaults
         on current_consent.consent_channel = channel_defaults.channel
-        and current_consent.purpose = channel_defaults.purpose
+            and current_consent.purpose = channel_defaults.purpose
     where channel_defaults.channel is null
 ),
 
@@ -96,13 +107,13 @@ consent_decided as (
         current_consent.consent_source,
         current_consent.identifier_type as consent_identifier_type
     from consent_keys
-    left join current_consent
+    left outer join current_consent
         on consent_keys.customer_id = current_consent.customer_id
-        and consent_keys.channel = current_consent.consent_channel
-        and consent_keys.purpose = current_consent.purpose
-    left join channel_defaults
+            and consent_keys.channel = current_consent.consent_channel
+            and consent_keys.purpose = current_consent.purpose
+    left outer join channel_defaults
         on consent_keys.channel = channel_defaults.channel
-        and consent_keys.purpose = channel_defaults.purpose
+            and consent_keys.purpose = channel_defaults.purpose
 )
 
 select * from consent_decided

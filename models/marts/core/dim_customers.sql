@@ -15,31 +15,54 @@
 with
 
 customer_identifiers as (
-    select customer_id, identifier_type, identifier_value, first_seen_at, last_seen_at
+    select
+        customer_id,
+        identifier_type,
+        identifier_value,
+        first_seen_at,
+        last_seen_at
     from {{ ref('customer_identifiers') }}
 ),
 
 attributes as (
-    select customer_id, attribute, attribute_value
+    select
+        customer_id,
+        attribute,
+        attribute_value
     from {{ ref('int_customer_attributes_survived') }}
 ),
 
 source_records as (
-    select source_name, source_key, customer_id from {{ ref('identity_source_records') }}
+    select
+        source_name,
+        source_key,
+        customer_id
+    from {{ ref('identity_source_records') }}
 ),
 
 orders as (
-    select customer_id, channel, ordered_at, net_amount
+    select
+        customer_id,
+        channel,
+        ordered_at,
+        net_amount
     from {{ ref('fct_orders') }}
     where is_revenue and customer_id is not null
 ),
 
 tickets as (
-    select ticket_id, ticket_category, created_at from {{ ref('stg_service__tickets') }}
+    select
+        ticket_id,
+        ticket_category,
+        created_at
+    from {{ ref('stg_service__tickets') }}
 ),
 
 wechat_followers as (
-    select openid, is_subscribed from {{ ref('stg_wechat__followers') }}
+    select
+        openid,
+        is_subscribed
+    from {{ ref('stg_wechat__followers') }}
 ),
 
 identifiers_summarised as (
@@ -48,8 +71,8 @@ identifiers_summarised as (
         max(case when identifier_type = 'member_id' then identifier_value end) as member_id,
         count(*) as identifiers_count,
         {%- for identifier_type in identifier_types %}
-        sum(case when identifier_type = '{{ identifier_type }}' then 1 else 0 end)
-            as {{ identifier_type }}_count,
+            sum(case when identifier_type = '{{ identifier_type }}' then 1 else 0 end)
+                as {{ identifier_type }}_count,
         {%- endfor %}
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at
@@ -59,23 +82,27 @@ identifiers_summarised as (
 
 attributes_pivoted as (
     select
-        customer_id
-        {%- for attribute, rule in rules.items() %},
-        {%- set value = "max(case when attribute = '" ~ attribute ~ "' then attribute_value end)" %}
-        {%- if rule.get('type') == 'date' %}
-        cast({{ value }} as date) as {{ attribute }}
-        {%- elif rule.get('type') == 'timestamp' %}
-        cast({{ value }} as {{ dbt.type_timestamp() }}) as {{ attribute }}
-        {%- else %}
-        {{ value }} as {{ attribute }}
-        {%- endif %}
+        {%- for attribute, rule in rules.items() %}
+            {%- set value = "max(case when attribute = '" ~ attribute
+                ~ "' then attribute_value end)" %}
+            {%- if rule.get('type') == 'date' %}
+                cast({{ value }} as date) as {{ attribute }},
+            {%- elif rule.get('type') == 'timestamp' %}
+                cast({{ value }} as {{ dbt.type_timestamp() }}) as {{ attribute }},
+            {%- else %}
+                {{ value }} as {{ attribute }},
+            {%- endif %}
         {%- endfor %}
+        customer_id
     from attributes
     group by customer_id
 ),
 
 records_per_source as (
-    select customer_id, source_name, count(*) as records_count
+    select
+        customer_id,
+        source_name,
+        count(*) as records_count
     from source_records
     group by customer_id, source_name
 ),
@@ -119,7 +146,7 @@ tickets_summarised as (
     from tickets
     inner join source_records
         on source_records.source_name = 'service_tickets'
-        and tickets.ticket_id = source_records.source_key
+            and tickets.ticket_id = source_records.source_key
     group by source_records.customer_id
 ),
 
@@ -130,7 +157,7 @@ wechat_summarised as (
     from wechat_followers
     inner join source_records
         on source_records.source_name = 'wechat_followers'
-        and wechat_followers.openid = source_records.source_key
+            and wechat_followers.openid = source_records.source_key
     group by source_records.customer_id
 ),
 
@@ -140,14 +167,14 @@ customers_joined as (
         identifiers_summarised.member_id,
         identifiers_summarised.member_id is not null as is_member,
         {%- for attribute in rules.keys() %}
-        attributes_pivoted.{{ attribute }},
-        {%- if attribute == 'full_name' %}
-        case
-            when {{ dbt.position("' '", 'trim(attributes_pivoted.full_name)') }} > 0
-                then {{ dbt.split_part('trim(attributes_pivoted.full_name)', "' '", 1) }}
-            else attributes_pivoted.full_name
-        end as first_name,
-        {%- endif %}
+            attributes_pivoted.{{ attribute }},
+            {%- if attribute == 'full_name' %}
+                case
+                    when {{ dbt.position("' '", 'trim(attributes_pivoted.full_name)') }} > 0
+                        then {{ dbt.split_part('trim(attributes_pivoted.full_name)', "' '", 1) }}
+                    else attributes_pivoted.full_name
+                end as first_name,
+            {%- endif %}
         {%- endfor %}
         identifiers_summarised.first_seen_at,
         identifiers_summarised.last_seen_at,
@@ -155,7 +182,7 @@ customers_joined as (
         coalesce(sources_summarised.sources_count, 0) as sources_count,
         identifiers_summarised.identifiers_count,
         {%- for identifier_type in identifier_types %}
-        identifiers_summarised.{{ identifier_type }}_count,
+            identifiers_summarised.{{ identifier_type }}_count,
         {%- endfor %}
         coalesce(orders_summarised.orders_count, 0) as orders_count,
         coalesce(orders_summarised.online_orders_count, 0) as online_orders_count,
@@ -172,15 +199,15 @@ customers_joined as (
         coalesce(sources_summarised.app_events_count, 0) > 0 as is_app_user,
         coalesce(sources_summarised.web_events_count, 0) > 0 as is_web_visitor
     from identifiers_summarised
-    left join attributes_pivoted
+    left outer join attributes_pivoted
         on identifiers_summarised.customer_id = attributes_pivoted.customer_id
-    left join sources_summarised
+    left outer join sources_summarised
         on identifiers_summarised.customer_id = sources_summarised.customer_id
-    left join orders_summarised
+    left outer join orders_summarised
         on identifiers_summarised.customer_id = orders_summarised.customer_id
-    left join tickets_summarised
+    left outer join tickets_summarised
         on identifiers_summarised.customer_id = tickets_summarised.customer_id
-    left join wechat_summarised
+    left outer join wechat_summarised
         on identifiers_summarised.customer_id = wechat_summarised.customer_id
 ),
 
@@ -190,7 +217,7 @@ tiers_assigned as (
         case
             when not is_member then null
             {%- for tier in var('member_tiers') %}
-            when total_revenue >= {{ tier.min_revenue }} then '{{ tier.tier }}'
+                when total_revenue >= {{ tier.min_revenue }} then '{{ tier.tier }}'
             {%- endfor %}
         end as member_tier
     from customers_joined

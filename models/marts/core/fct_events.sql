@@ -1,21 +1,23 @@
 {#
-    The unified customer event stream. Grain: one row per event (see int_events_unioned for
-    what each source contributes). Incremental, delete+insert on event_id, which both
+    The unified customer event stream. Grain: one row per event (macros/marts/event_stream.sql
+    says what each source contributes). Incremental, delete+insert on event_id, which both
     DuckDB and PostgreSQL support.
 
     Each incremental run writes two sets of rows:
     1. Late data: per source, every event at or after (that source's latest occurred_at
-       already loaded) minus var marts_events_lookback_days, recomputed from the sources.
+       already loaded) minus var marts_events_lookback_days, recomputed from the sources;
+       each source branch filters its own rows first, so the window stays small.
        Per source, because sources run on different clocks: sync events arrive in real
        time while a historical load may still be filling in last year's web events.
     2. Identity changes: older rows whose customer_id is retired (merged away) or belongs
        to a customer whose identifiers changed in identity_customer_registry since this
        model last ran (merges and splits alike, both the old and the new id). They are
-       re-resolved the way int_events_unioned resolves them, from the small lookups
+       re-resolved the way event_stream resolves them, from the small lookups
        (identity_source_records by record; consent by consent event; sync events by the
        id map), without re-reading event sources outside the window.
     A full refresh gives the same rows (processed_at aside); the test
-    marts__fct_events_matches_full_refresh checks it on every build. What an incremental
+    marts__fct_events_matches_full_refresh compares with int_events_unioned (the same
+    macro without a window) on every build. What an incremental
     run cannot see, and a full refresh fixes: events arriving later than the lookback, rows
     deleted from a source, and a record moving customer without any id change (an
     identifier becoming excluded, for instance).
@@ -42,128 +44,153 @@
         {'columns': ['event_id'], 'unique': true},
         {'columns': ['source_name', 'occurred_at']},
         {'columns': ['customer_id']},
+        {'columns': ['processed_at']},
     ] if target.type == 'postgres' else [],
 ) }}
 
 with
+{%- if is_incremental() %}
+
+    source_cutoffs as (
+        {%- for source_name in sources %}
+            select
+                '{{ source_name }}' as source_name,
+                coalesce(
+                    (
+                        select
+                            {{ dbt.dateadd('day', -lookback_days, 'max(loaded.occurred_at)') }}
+                        from {{ this }} as loaded
+                        where loaded.source_name = '{{ source_name }}'
+                    ),
+                    cast('1900-01-01' as {{ dbt.type_timestamp() }})
+                ) as cutoff_at
+            {%- if not loop.last %}
+                union all
+            {%- endif %}
+        {%- endfor %}
+    ),
+{%- endif %}
 
 events as (
-    select
-        event_id,
-        customer_id,
-        event_type,
-        channel,
-        source_name,
-        source_key,
-        occurred_at,
-        revenue,
-        event_context
-    from {{ ref('int_events_unioned') }}
+    {%- set since = {} %}
     {%- if is_incremental() %}
-    where
         {%- for source_name in sources %}
-        {{ 'or ' if not loop.first }}(source_name = '{{ source_name }}' and occurred_at >= coalesce(
-            (
-                select {{ dbt.dateadd('day', -lookback_days, 'max(occurred_at)') }}
-                from {{ this }}
-                where source_name = '{{ source_name }}'
-            ),
-            cast('1900-01-01' as {{ dbt.type_timestamp() }})
-        ))
+            {%- do since.update({source_name: "(select cutoff_at from source_cutoffs"
+                ~ " where source_name = '" ~ source_name ~ "')"}) %}
         {%- endfor %}
     {%- endif %}
+    {{ cdp.event_stream(since=since) }}
 ),
 {%- if is_incremental() %}
 
-registry as (
-    select customer_id, previous_customer_id, changed_at
-    from {{ ref('identity_customer_registry') }}
-),
+    registry as (
+        select
+            customer_id,
+            previous_customer_id,
+            changed_at
+        from {{ ref('identity_customer_registry') }}
+    ),
 
-retired_customer_ids as (
-    select customer_id from {{ ref('int_customer_ids_resolved') }} where not is_active
-),
+    retired_customer_ids as (
+        select customer_id from {{ ref('int_customer_ids_resolved') }}
+        where not is_active
+    ),
 
-source_records as (
-    select source_name, source_key, customer_id from {{ ref('identity_source_records') }}
-),
+    source_records as (
+        select
+            source_name,
+            source_key,
+            customer_id
+        from {{ ref('identity_source_records') }}
+    ),
 
-consent_events as (
-    select consent_event_id, customer_id from {{ ref('int_consent_events_resolved') }}
-),
+    consent_events as (
+        select
+            consent_event_id,
+            customer_id
+        from {{ ref('int_consent_events_resolved') }}
+    ),
 
-sync_events as (
-    select event_id, customer_id from {{ ref('fct_sync_events') }}
-),
+    sync_events as (
+        select
+            event_id,
+            customer_id
+        from {{ ref('fct_sync_events') }}
+    ),
 
-last_run as (
-    select max(processed_at) as processed_at from {{ this }}
-),
+    last_run as (
+        select max(processed_at) as processed_at from {{ this }}
+    ),
 
-changed_customer_ids as (
-    select registry.customer_id
-    from registry
-    cross join last_run
-    where registry.changed_at > last_run.processed_at
-    union
-    select registry.previous_customer_id as customer_id
-    from registry
-    cross join last_run
-    where registry.changed_at > last_run.processed_at
-        and registry.previous_customer_id is not null
-    union
-    select customer_id from retired_customer_ids
-),
+    changed_customer_ids as (
+        select registry.customer_id
+        from registry
+        cross join last_run
+        where registry.changed_at > last_run.processed_at
+        union
+        select registry.previous_customer_id as customer_id
+        from registry
+        cross join last_run
+        where registry.changed_at > last_run.processed_at
+            and registry.previous_customer_id is not null
+        union
+        select customer_id from retired_customer_ids
+    ),
 
-rows_of_changed_customers as (
-    select
-        existing.event_id,
-        existing.customer_id,
-        existing.event_type,
-        existing.channel,
-        existing.source_name,
-        existing.source_key,
-        existing.occurred_at,
-        existing.revenue,
-        existing.event_context
-    from {{ this }} as existing
-    inner join changed_customer_ids on existing.customer_id = changed_customer_ids.customer_id
-    where not exists (select 1 from events where events.event_id = existing.event_id)
-),
+    rows_of_changed_customers as (
+        select
+            loaded_rows.event_id,
+            loaded_rows.customer_id,
+            loaded_rows.event_type,
+            loaded_rows.channel,
+            loaded_rows.source_name,
+            loaded_rows.source_key,
+            loaded_rows.occurred_at,
+            loaded_rows.revenue,
+            loaded_rows.event_context
+        from {{ this }} as loaded_rows
+        inner join
+            changed_customer_ids
+            on loaded_rows.customer_id = changed_customer_ids.customer_id
+        where not exists (
+                select 1 from events
+                where events.event_id = loaded_rows.event_id
+            )
+    ),
 
-rows_re_resolved as (
-    select
-        rows_of_changed_customers.event_id,
-        case rows_of_changed_customers.source_name
-            when 'consent_events' then consent_events.customer_id
-            when 'sync_events' then sync_events.customer_id
-            else source_records.customer_id
-        end as customer_id,
-        rows_of_changed_customers.event_type,
-        rows_of_changed_customers.channel,
-        rows_of_changed_customers.source_name,
-        rows_of_changed_customers.source_key,
-        rows_of_changed_customers.occurred_at,
-        rows_of_changed_customers.revenue,
-        rows_of_changed_customers.event_context
-    from rows_of_changed_customers
-    left join source_records
-        on rows_of_changed_customers.source_name = source_records.source_name
-        and rows_of_changed_customers.source_key = source_records.source_key
-    left join consent_events
-        on rows_of_changed_customers.source_name = 'consent_events'
-        and rows_of_changed_customers.source_key = consent_events.consent_event_id
-    left join sync_events
-        on rows_of_changed_customers.source_name = 'sync_events'
-        and rows_of_changed_customers.source_key = sync_events.event_id
-),
+    rows_re_resolved as (
+        select
+            rows_of_changed_customers.event_id,
+            case rows_of_changed_customers.source_name
+                when 'consent_events' then consent_events.customer_id
+                when 'sync_events' then sync_events.customer_id
+                else source_records.customer_id
+            end as customer_id,
+            rows_of_changed_customers.event_type,
+            rows_of_changed_customers.channel,
+            rows_of_changed_customers.source_name,
+            rows_of_changed_customers.source_key,
+            rows_of_changed_customers.occurred_at,
+            rows_of_changed_customers.revenue,
+            rows_of_changed_customers.event_context
+        from rows_of_changed_customers
+        left outer join source_records
+            on rows_of_changed_customers.source_name = source_records.source_name
+                and rows_of_changed_customers.source_key = source_records.source_key
+        left outer join consent_events
+            on rows_of_changed_customers.source_name = 'consent_events'
+                and rows_of_changed_customers.source_key = consent_events.consent_event_id
+        left outer join sync_events
+            on rows_of_changed_customers.source_name = 'sync_events'
+                and rows_of_changed_customers.source_key = sync_events.event_id
+    ),
 {%- endif %}
 
 events_to_write as (
     select * from events
     {%- if is_incremental() %}
-    union all
-    select * from rows_re_resolved
+        union all
+        select * from rows_re_resolved
     {%- endif %}
 ),
 

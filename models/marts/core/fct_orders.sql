@@ -22,16 +22,28 @@ online_orders as (
 ),
 
 order_items as (
-    select order_id, quantity from {{ ref('stg_ecom__order_items') }}
+    select
+        order_id,
+        quantity
+    from {{ ref('stg_ecom__order_items') }}
 ),
 
 till_tickets as (
-    select transaction_id, store_id, transacted_at, amount, discount_amount, items_count
+    select
+        transaction_id,
+        store_id,
+        transacted_at,
+        amount,
+        discount_amount,
+        items_count
     from {{ ref('stg_pos__transactions') }}
 ),
 
 source_records as (
-    select source_name, source_key, customer_id
+    select
+        source_name,
+        source_key,
+        customer_id
     from {{ ref('identity_source_records') }}
     where source_name in ('ecom_orders', 'pos_transactions')
 ),
@@ -66,10 +78,10 @@ online_orders_shaped as (
         coalesce(items_per_order.lines_count, 0) as lines_count,
         online_orders.shipping_city
     from online_orders
-    left join items_per_order on online_orders.order_id = items_per_order.order_id
-    left join source_records
+    left outer join items_per_order on online_orders.order_id = items_per_order.order_id
+    left outer join source_records
         on source_records.source_name = 'ecom_orders'
-        and online_orders.order_id = source_records.source_key
+            and online_orders.order_id = source_records.source_key
 ),
 
 till_tickets_shaped as (
@@ -93,9 +105,9 @@ till_tickets_shaped as (
         cast(null as integer) as lines_count,
         cast(null as {{ dbt.type_string() }}) as shipping_city
     from till_tickets
-    left join source_records
+    left outer join source_records
         on source_records.source_name = 'pos_transactions'
-        and till_tickets.transaction_id = source_records.source_key
+            and till_tickets.transaction_id = source_records.source_key
 ),
 
 orders_unioned as (
@@ -118,7 +130,7 @@ orders_flagged as (
         order_status,
         is_refunded,
         is_cancelled,
-        not (is_refunded or is_cancelled) as is_revenue,
+        not(is_refunded or is_cancelled) as is_revenue,
         gross_amount,
         discount_amount,
         net_amount,

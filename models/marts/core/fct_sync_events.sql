@@ -59,7 +59,7 @@ events_mapped as (
         sync_events.run_id,
         sync_events.occurred_at
     from sync_events
-    left join customer_ids on sync_events.customer_id = customer_ids.customer_id
+    left outer join customer_ids on sync_events.customer_id = customer_ids.customer_id
 )
 
 select * from events_mapped

@@ -20,7 +20,10 @@ consent_events as (
 ),
 
 customer_identifiers as (
-    select customer_id, identifier_type, identifier_value
+    select
+        customer_id,
+        identifier_type,
+        identifier_value
     from {{ ref('customer_identifiers') }}
 ),
 
@@ -35,9 +38,9 @@ events_attached as (
         consent_events.occurred_at,
         consent_events.consent_source
     from consent_events
-    left join customer_identifiers
+    left outer join customer_identifiers
         on consent_events.identifier_type = customer_identifiers.identifier_type
-        and consent_events.identifier_value = customer_identifiers.identifier_value
+            and consent_events.identifier_value = customer_identifiers.identifier_value
 )
 
 select * from events_attached

@@ -13,7 +13,7 @@ active_customers as (
     select distinct customer_id from {{ ref('customer_identifiers') }}
 ),
 
-merges as (
+merge_history as (
     select old_customer_id, new_customer_id, merged_at, identifiers_moved
     from {{ ref('customer_id_merges') }}
     where change_type = 'merge'
@@ -29,7 +29,7 @@ latest_merges as (
                 partition by old_customer_id
                 order by merged_at desc, identifiers_moved desc, new_customer_id
             ) as merge_rank
-        from merges
+        from merge_history
     ) as merges_ranked
     where merge_rank = 1
 ),
@@ -37,7 +37,7 @@ latest_merges as (
 retired_ids as (
     select latest_merges.old_customer_id as customer_id
     from latest_merges
-    left join active_customers
+    left outer join active_customers
         on latest_merges.old_customer_id = active_customers.customer_id
     where active_customers.customer_id is null
 ),
@@ -54,11 +54,11 @@ hop_{{ hop }} as (
         hop_{{ hop - 1 }}.customer_id,
         coalesce(latest_merges.new_customer_id, hop_{{ hop - 1 }}.successor_id) as successor_id
     from hop_{{ hop - 1 }}
-    left join active_customers
+    left outer join active_customers
         on hop_{{ hop - 1 }}.successor_id = active_customers.customer_id
-    left join latest_merges
+    left outer join latest_merges
         on active_customers.customer_id is null
-        and hop_{{ hop - 1 }}.successor_id = latest_merges.old_customer_id
+            and hop_{{ hop - 1 }}.successor_id = latest_merges.old_customer_id
 ),
 {%- endfor %}
 
@@ -68,7 +68,7 @@ retired_ids_mapped as (
         active_customers.customer_id as current_customer_id,
         false as is_active
     from hop_{{ depth - 1 }}
-    left join active_customers
+    left outer join active_customers
         on hop_{{ depth - 1 }}.successor_id = active_customers.customer_id
 ),
 

@@ -15,40 +15,59 @@
 with
 
 customers as (
-    select customer_id, is_member, registered_at, is_wechat_follower, is_app_user
+    select
+        customer_id,
+        is_member,
+        registered_at,
+        is_wechat_follower,
+        is_app_user
     from {{ ref('dim_customers') }}
 ),
 
 orders as (
-    select order_id, source_name, customer_id, channel, platform, ordered_at,
-        discount_amount, net_amount
+    select
+        order_id,
+        source_name,
+        customer_id,
+        channel,
+        platform,
+        ordered_at,
+        discount_amount,
+        net_amount
     from {{ ref('fct_orders') }}
     where is_revenue and customer_id is not null
 ),
 
 order_items as (
-    select order_id, category, line_amount from {{ ref('stg_ecom__order_items') }}
+    select
+        order_id,
+        category,
+        line_amount
+    from {{ ref('stg_ecom__order_items') }}
 ),
 
 events as (
-    select customer_id, event_type, occurred_at
+    select
+        customer_id,
+        event_type,
+        occurred_at
     from {{ ref('fct_events') }}
     where customer_id is not null and channel not in ('consent', 'activation')
 ),
 
 reference_time as (
     {%- if as_of is none %}
-    select
-        coalesce(max(latest_at), {{ dbt.current_timestamp_in_utc_backcompat() }}) as as_of_at
-    from (
-        select max(ordered_at) as latest_at from orders
-        union all
-        select max(occurred_at) as latest_at from events
-    ) as latest
+        select
+            coalesce(max(latest_at), {{ dbt.current_timestamp_in_utc_backcompat() }}) as as_of_at
+        from (
+            select max(ordered_at) as latest_at from orders
+            union all
+            select max(occurred_at) as latest_at from events
+        ) as latest
     {%- elif as_of == 'now' %}
-    select {{ dbt.current_timestamp_in_utc_backcompat() }} as as_of_at
+        select {{ dbt.current_timestamp_in_utc_backcompat() }} as as_of_at
     {%- else %}
-    select cast('{{ as_of }}' as {{ dbt.type_timestamp() }}) as as_of_at
+        select cast('{{ as_of }}' as {{ dbt.type_timestamp() }}) as as_of_at
     {%- endif %}
 ),
 
@@ -58,7 +77,7 @@ orders_as_of as (
         reference_time.as_of_at,
         row_number() over (
             partition by orders.customer_id
-            order by orders.ordered_at desc, orders.source_name, orders.order_id
+            order by orders.ordered_at desc, orders.source_name asc, orders.order_id asc
         ) as recency_rank
     from orders
     cross join reference_time
@@ -108,7 +127,10 @@ platforms_ranked as (
             order by count(*) desc, max(ordered_at) desc, platform
         ) as platform_rank
     from (
-        select customer_id, coalesce(platform, 'store') as platform, ordered_at
+        select
+            customer_id,
+            coalesce(platform, 'store') as platform,
+            ordered_at
         from orders_as_of
     ) as order_platforms
     group by customer_id, platform
@@ -127,7 +149,7 @@ categories_ranked as (
     from orders_as_of
     inner join order_items
         on orders_as_of.source_name = 'ecom_orders'
-        and orders_as_of.order_id = order_items.order_id
+            and orders_as_of.order_id = order_items.order_id
     where order_items.category is not null
     group by orders_as_of.customer_id, order_items.category
 ),
@@ -244,15 +266,15 @@ features_joined as (
         || cast(buyers_scored.m_score as {{ dbt.type_string() }}) as rfm_score
     from customers
     cross join reference_time
-    left join orders_summarised on customers.customer_id = orders_summarised.customer_id
-    left join platforms_ranked
+    left outer join orders_summarised on customers.customer_id = orders_summarised.customer_id
+    left outer join platforms_ranked
         on customers.customer_id = platforms_ranked.customer_id
-        and platforms_ranked.platform_rank = 1
-    left join categories_ranked
+            and platforms_ranked.platform_rank = 1
+    left outer join categories_ranked
         on customers.customer_id = categories_ranked.customer_id
-        and categories_ranked.category_rank = 1
-    left join events_summarised on customers.customer_id = events_summarised.customer_id
-    left join buyers_scored on customers.customer_id = buyers_scored.customer_id
+            and categories_ranked.category_rank = 1
+    left outer join events_summarised on customers.customer_id = events_summarised.customer_id
+    left outer join buyers_scored on customers.customer_id = buyers_scored.customer_id
 )
 
 select * from features_joined

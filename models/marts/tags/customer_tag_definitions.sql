@@ -28,20 +28,20 @@ with
 
 definitions as (
     {%- for row in rows %}
-    select
-        {%- for column in text_columns %}
-        {%- set value = row[column] %}
-        {%- if value is none %}
-        cast(null as {{ dbt.type_string() }}) as {{ column }},
-        {%- else %}
-        cast('{{ value | string | replace("'", "''") }}' as {{ dbt.type_string() }})
-            as {{ column }},
+        select
+            {%- for column in text_columns %}
+                {%- set value = row[column] %}
+                {%- if value is none %}
+                    cast(null as {{ dbt.type_string() }}) as {{ column }},
+                {%- else %}
+                    cast('{{ value | string | replace("'", "''") }}' as {{ dbt.type_string() }})
+                        as {{ column }},
+                {%- endif %}
+            {%- endfor %}
+            {{ row.rule_order }} as rule_order
+        {%- if not loop.last %}
+            union all
         {%- endif %}
-        {%- endfor %}
-        {{ row.rule_order }} as rule_order
-    {%- if not loop.last %}
-    union all
-    {%- endif %}
     {%- endfor %}
 )
 
