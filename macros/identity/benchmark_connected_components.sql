@@ -5,11 +5,15 @@
     benchmarks/identity.py to compare id orders on the same graph.
 #}
 {% macro benchmark_connected_components(schema, edges, output='cc_benchmark_result') %}
-    {%- set edges_relation = api.Relation.create(database=target.database, schema=schema, identifier=edges, type='table') -%}
-    {%- set output_relation = api.Relation.create(database=target.database, schema=schema, identifier=output, type='table') -%}
+    {%- set edges_relation = api.Relation.create(
+        database=target.database, schema=schema, identifier=edges, type='table') -%}
+    {%- set output_relation = api.Relation.create(
+        database=target.database, schema=schema, identifier=output, type='table') -%}
     {%- set started = modules.datetime.datetime.now() -%}
     {%- set result = cdp.build_connected_components(edges_relation, output_relation, 'bench') -%}
     {% do adapter.commit() %}
     {%- set seconds = (modules.datetime.datetime.now() - started).total_seconds() -%}
-    {{ log('CC_RESULT ' ~ tojson({'rounds': result['rounds'], 'jumps': result['jumps'], 'seconds': seconds}), info=true) }}
+    {{ log('CC_RESULT ' ~ tojson(
+        {'rounds': result['rounds'], 'jumps': result['jumps'], 'seconds': seconds}
+    ), info=true) }}
 {% endmacro %}

@@ -14,11 +14,14 @@
 {% macro build_connected_components(edges_relation, output_relation, work_prefix) -%}
     {%- set max_rounds = var('identity_max_rounds', 64) -%}
     {%- set edges = cdp.identity_work_relation(output_relation, work_prefix ~ '_cc_edges') -%}
-    {%- set next_edges = cdp.identity_work_relation(output_relation, work_prefix ~ '_cc_edges_next') -%}
+    {%- set next_edges = cdp.identity_work_relation(
+        output_relation, work_prefix ~ '_cc_edges_next') -%}
     {%- set hooks = cdp.identity_work_relation(output_relation, work_prefix ~ '_cc_hooks') -%}
-    {%- set next_hooks = cdp.identity_work_relation(output_relation, work_prefix ~ '_cc_hooks_next') -%}
+    {%- set next_hooks = cdp.identity_work_relation(
+        output_relation, work_prefix ~ '_cc_hooks_next') -%}
     {%- set labels = cdp.identity_work_relation(output_relation, work_prefix ~ '_cc_labels') -%}
-    {%- set next_labels = cdp.identity_work_relation(output_relation, work_prefix ~ '_cc_labels_next') -%}
+    {%- set next_labels = cdp.identity_work_relation(
+        output_relation, work_prefix ~ '_cc_labels_next') -%}
 
     {% do cdp.identity_create_work_table(edges,
         '(select distinct least(node_a, node_b) as node_a, greatest(node_a, node_b) as node_b'
@@ -27,7 +30,9 @@
         '(select node_a as node_id, node_a as component_id from ' ~ edges
         ~ ' union select node_b as node_id, node_b as component_id from ' ~ edges ~ ')') %}
 
-    {%- set state = {'rounds': 0, 'jumps': 0, 'edges': cdp.identity_scalar('select count(*) from ' ~ edges)} -%}
+    {%- set state = {
+        'rounds': 0, 'jumps': 0, 'edges': cdp.identity_scalar('select count(*) from ' ~ edges)
+    } -%}
     {%- for round in range(1, max_rounds + 2) -%}
         {%- if state['edges'] == 0 -%}{% break %}{%- endif -%}
         {%- if round > max_rounds -%}

@@ -11,7 +11,8 @@
     {%- set conflict_edges = cdp.identity_work_relation(output_relation, 'conflict_edges') -%}
     {%- set nearest = cdp.identity_work_relation(output_relation, 'nearest') -%}
     {%- set orphan_edges = cdp.identity_work_relation(output_relation, 'orphan_edges') -%}
-    {%- set orphan_components = cdp.identity_work_relation(output_relation, 'orphan_components') -%}
+    {%- set orphan_components = cdp.identity_work_relation(
+        output_relation, 'orphan_components') -%}
 
     {%- set cc = cdp.build_connected_components(edges_relation, components, 'main') -%}
 
@@ -38,7 +39,8 @@
         ~ ' left join ' ~ nearest ~ ' as near_a on conflict.node_a = near_a.node_id'
         ~ ' left join ' ~ nearest ~ ' as near_b on conflict.node_b = near_b.node_id'
         ~ ' where near_a.node_id is null and near_b.node_id is null)') %}
-    {%- set orphan_cc = cdp.build_connected_components(orphan_edges, orphan_components, 'orphan') -%}
+    {%- set orphan_cc = cdp.build_connected_components(
+        orphan_edges, orphan_components, 'orphan') -%}
 
     {%- set clusters_sql -%}
         (
@@ -61,7 +63,8 @@
         )
     {%- endset -%}
     {% do cdp.identity_create_work_table(output_relation, clusters_sql) %}
-    {% for relation in [components, anchor_nodes, anchors, conflict_edges, nearest, orphan_edges, orphan_components] %}
+    {% for relation in [components, anchor_nodes, anchors, conflict_edges, nearest, orphan_edges,
+                        orphan_components] %}
         {% do adapter.drop_relation(relation) %}
     {% endfor %}
     {{ return({'cc_rounds': cc['rounds'], 'cc_jumps': cc['jumps'], 'split_rounds': split_rounds,

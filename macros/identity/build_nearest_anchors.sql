@@ -11,8 +11,10 @@
 #}
 {% macro build_nearest_anchors(edges_relation, anchors_relation, output_relation, work_prefix) -%}
     {%- set max_rounds = var('identity_max_bfs_rounds', 512) -%}
-    {%- set adjacency = cdp.identity_work_relation(output_relation, work_prefix ~ '_bfs_adjacency') -%}
-    {%- set frontier = cdp.identity_work_relation(output_relation, work_prefix ~ '_bfs_frontier') -%}
+    {%- set adjacency = cdp.identity_work_relation(
+        output_relation, work_prefix ~ '_bfs_adjacency') -%}
+    {%- set frontier = cdp.identity_work_relation(
+        output_relation, work_prefix ~ '_bfs_frontier') -%}
     {%- set reached = cdp.identity_work_relation(output_relation, work_prefix ~ '_bfs_reached') -%}
 
     {% do cdp.identity_create_work_table(adjacency,
@@ -25,7 +27,9 @@
 
     {%- set state = {'rounds': 0} -%}
     {%- for round in range(1, max_rounds + 2) -%}
-        {%- if cdp.identity_scalar('select count(*) from ' ~ frontier) == 0 -%}{% break %}{%- endif -%}
+        {%- if cdp.identity_scalar('select count(*) from ' ~ frontier) == 0 -%}
+            {% break %}
+        {%- endif -%}
         {%- if round > max_rounds -%}
             {{ exceptions.raise_compiler_error(
                 'nearest-anchor search did not finish in ' ~ max_rounds
@@ -37,16 +41,20 @@
             ~ ' then min(frontier.anchor_id) end as anchor_id,'
             ~ ' ' ~ round ~ ' as distance'
             ~ ' from ' ~ frontier ~ ' as frontier'
-            ~ ' inner join ' ~ adjacency ~ ' as adjacency on frontier.node_id = adjacency.node_from'
-            ~ ' left join ' ~ output_relation ~ ' as labelled on adjacency.node_to = labelled.node_id'
+            ~ ' inner join ' ~ adjacency
+            ~ ' as adjacency on frontier.node_id = adjacency.node_from'
+            ~ ' left join ' ~ output_relation
+            ~ ' as labelled on adjacency.node_to = labelled.node_id'
             ~ ' where labelled.node_id is null'
             ~ ' group by adjacency.node_to)') %}
-        {% do run_query('insert into ' ~ output_relation ~ ' select node_id, anchor_id, distance from ' ~ reached) %}
+        {% do run_query('insert into ' ~ output_relation
+            ~ ' select node_id, anchor_id, distance from ' ~ reached) %}
         {% do cdp.identity_create_work_table(frontier,
             '(select node_id, anchor_id from ' ~ reached ~ ' where anchor_id is not null)') %}
         {% do state.update({'rounds': round}) %}
     {%- endfor -%}
-    {{ log('identity: nearest-anchor split finished in ' ~ state['rounds'] ~ ' rounds', info=true) }}
+    {{ log('identity: nearest-anchor split finished in ' ~ state['rounds'] ~ ' rounds',
+        info=true) }}
 
     {% do adapter.drop_relation(adjacency) %}
     {% do adapter.drop_relation(frontier) %}

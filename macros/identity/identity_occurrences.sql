@@ -4,7 +4,14 @@
     identifier_columns: list of [identifier_type, column]. Values are already normalised
     by staging.
 #}
-{% macro identity_occurrences(relation, source_name, key_column, seen_at_column, identifier_columns) -%}
+{#
+-- sqlfluff:exclude_rules:layout.indent
+    For sqlfluff (which reads the line above): the SQL of this macro is text to it, so it
+    would indent the Jinja tags by Jinja nesting alone, against the SQL's indentation.
+#}
+{% macro identity_occurrences(
+    relation, source_name, key_column, seen_at_column, identifier_columns
+) -%}
     select
         '{{ source_name }}' as source_name,
         source_key,

@@ -100,7 +100,8 @@
         ~ rounds['split_rounds'] ~ " as split_rounds, " ~ rounds['orphan_rounds']
         ~ " as orphan_cc_rounds, " ~ work_edge_count ~ " as edges_processed, "
         ~ "cast(" ~ seconds ~ " as " ~ dbt.type_float() ~ ") as seconds" -%}
-    {% if adapter.get_relation(log_relation.database, log_relation.schema, log_relation.identifier) is none %}
+    {% if adapter.get_relation(
+        log_relation.database, log_relation.schema, log_relation.identifier) is none %}
         {% do run_query('create table ' ~ log_relation ~ ' as ' ~ log_row) %}
     {% else %}
         {% do run_query('insert into ' ~ log_relation ~ ' ' ~ log_row) %}

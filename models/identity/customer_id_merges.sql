@@ -11,7 +11,12 @@
 with
 
 registry as (
-    select customer_id, previous_customer_id, is_active, changed_at, is_previous_id_retired
+    select
+        customer_id,
+        previous_customer_id,
+        is_active,
+        changed_at,
+        is_previous_id_retired
     from {{ ref('identity_customer_registry') }}
 ),
 

@@ -8,17 +8,28 @@
 with
 
 registry as (
-    select node_id, customer_id
+    select
+        node_id,
+        customer_id
     from {{ ref('identity_customer_registry') }}
     where is_active
 ),
 
 assignments as (
-    select node_id, is_bridge_excluded from {{ ref('identity_node_assignments') }}
+    select
+        node_id,
+        is_bridge_excluded
+    from {{ ref('identity_node_assignments') }}
 ),
 
 identifiers as (
-    select node_id, identifier_type, identifier_value, first_seen_at, last_seen_at, sources
+    select
+        node_id,
+        identifier_type,
+        identifier_value,
+        first_seen_at,
+        last_seen_at,
+        sources
     from {{ ref('identity_identifiers') }}
 ),
 

@@ -6,13 +6,21 @@
 with
 
 identifiers as (
-    select identifier_type, identifier_value, anchor_partner_count, partner_count, node_id
+    select
+        identifier_type,
+        identifier_value,
+        anchor_partner_count,
+        partner_count,
+        node_id
     from {{ ref('identity_identifiers') }}
     where bridge_exclusion_reason = 'bridge_limit'
 ),
 
 assigned as (
-    select node_id, customer_id from {{ ref('customer_identifiers') }}
+    select
+        node_id,
+        customer_id
+    from {{ ref('customer_identifiers') }}
 ),
 
 bridges_listed as (
@@ -23,7 +31,7 @@ bridges_listed as (
         identifiers.partner_count,
         assigned.customer_id as kept_on_customer_id
     from identifiers
-    left join assigned on identifiers.node_id = assigned.node_id
+    left outer join assigned on identifiers.node_id = assigned.node_id
 )
 
 select * from bridges_listed

@@ -8,13 +8,18 @@
 with
 
 usable_identifiers as (
-    select node_id, is_anchor
+    select
+        node_id,
+        is_anchor
     from {{ ref('identity_identifiers') }}
     where bridge_exclusion_reason is null
 ),
 
 edges as (
-    select node_a, node_b from {{ ref('identity_edges') }}
+    select
+        node_a,
+        node_b
+    from {{ ref('identity_edges') }}
 ),
 
 guarded_edges as (

@@ -5,7 +5,12 @@
 with
 
 occurrences as (
-    select source_name, source_key, seen_at, node_id, identifier_type
+    select
+        source_name,
+        source_key,
+        seen_at,
+        node_id,
+        identifier_type
     from {{ ref('identity_identifier_occurrences') }}
     where not is_blocklisted
 ),

@@ -9,13 +9,23 @@ with
 
 identifiers as (
     select
-        node_id, identifier_type, identifier_value, bridge_exclusion_reason, partner_count,
-        anchor_partner_count, first_seen_at, last_seen_at, sources
+        node_id,
+        identifier_type,
+        identifier_value,
+        bridge_exclusion_reason,
+        partner_count,
+        anchor_partner_count,
+        first_seen_at,
+        last_seen_at,
+        sources
     from {{ ref('identity_identifiers') }}
 ),
 
 clusters as (
-    select node_id, is_contested from {{ ref('identity_clusters') }}
+    select
+        node_id,
+        is_contested
+    from {{ ref('identity_clusters') }}
 ),
 
 assignments as (
@@ -39,8 +49,8 @@ exclusions_explained as (
         identifiers.last_seen_at,
         identifiers.sources
     from identifiers
-    left join clusters on identifiers.node_id = clusters.node_id
-    left join assignments on identifiers.node_id = assignments.node_id
+    left outer join clusters on identifiers.node_id = clusters.node_id
+    left outer join assignments on identifiers.node_id = assignments.node_id
     where assignments.node_id is null
 )
 

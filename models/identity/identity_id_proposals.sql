@@ -24,26 +24,39 @@
 with
 
 assignments as (
-    select node_id, identifier_type, identifier_value, cluster_id
+    select
+        node_id,
+        identifier_type,
+        identifier_value,
+        cluster_id
     from {{ ref('identity_node_assignments') }}
 ),
 
 previous as (
     {%- if registry is not none %}
-    select node_id, customer_id, customer_created_at, is_active
-    from {{ registry }}
+        select
+            node_id,
+            customer_id,
+            customer_created_at,
+            is_active
+        from {{ registry }}
     {%- else %}
-    select
-        cast(null as bigint) as node_id,
-        cast(null as {{ dbt.type_string() }}) as customer_id,
-        cast(null as {{ dbt.type_timestamp() }}) as customer_created_at,
-        cast(null as boolean) as is_active
-    where 1 = 0
+        select
+            cast(null as bigint) as node_id,
+            cast(null as {{ dbt.type_string() }}) as customer_id,
+            cast(null as {{ dbt.type_timestamp() }}) as customer_created_at,
+            cast(null as boolean) as is_active
+        where 1 = 0
     {%- endif %}
 ),
 
 previous_active as (
-    select node_id, customer_id, customer_created_at from previous where is_active
+    select
+        node_id,
+        customer_id,
+        customer_created_at
+    from previous
+    where is_active
 ),
 
 claims as (
@@ -61,7 +74,7 @@ ids_awarded as (
     select
         *,
         row_number() over (
-            partition by customer_id order by claimed_identifiers desc, cluster_id
+            partition by customer_id order by claimed_identifiers desc, cluster_id asc
         ) as award_rank
     from claims
 ),
@@ -85,10 +98,12 @@ ids_minted as (
         clusters.cluster_id,
         ids_kept.customer_id as kept_customer_id,
         ids_kept.customer_created_at as kept_customer_created_at,
-        'cus_' || substr({{ dbt.hash("cast(clusters.cluster_id as " ~ dbt.type_string() ~ ")") }}, 1, 20)
-            as minted_customer_id
+        'cus_' || substr(
+            {{ dbt.hash("cast(clusters.cluster_id as " ~ dbt.type_string() ~ ")") }}, 1, 20
+        ) as minted_customer_id
     from clusters
-    left join ids_kept on clusters.cluster_id = ids_kept.cluster_id and ids_kept.keep_rank = 1
+    left outer join ids_kept
+        on clusters.cluster_id = ids_kept.cluster_id and ids_kept.keep_rank = 1
 ),
 
 cluster_customers as (
@@ -98,8 +113,10 @@ cluster_customers as (
             when ids_minted.kept_customer_id is not null then ids_minted.kept_customer_id
             {#- a minted id already used by another cluster (after a split) is salted #}
             when exists (
-                select 1 from previous where previous.customer_id = ids_minted.minted_customer_id
-            )
+                    select 1
+                    from previous
+                    where previous.customer_id = ids_minted.minted_customer_id
+                )
                 then 'cus_' || substr({{ dbt.hash(
                     "cast(ids_minted.cluster_id as " ~ dbt.type_string() ~ ") || ':' || "
                     ~ "cast(" ~ run_at ~ " as " ~ dbt.type_string() ~ ")") }}, 1, 20)
@@ -125,11 +142,12 @@ assigned_rows as (
             else 'customer_changed'
         end as change_reason,
         previous.customer_id is not null and previous.customer_id not in (
-            select customer_id from cluster_customers
+            select current_customers.customer_id
+            from cluster_customers as current_customers
         ) as is_previous_id_retired
     from assignments
     inner join cluster_customers on assignments.cluster_id = cluster_customers.cluster_id
-    left join previous on assignments.node_id = previous.node_id
+    left outer join previous on assignments.node_id = previous.node_id
     where previous.node_id is null
         or not previous.is_active
         or previous.customer_id <> cluster_customers.customer_id
@@ -137,22 +155,23 @@ assigned_rows as (
 
 deactivated_rows as (
     {%- if registry is not none %}
-    select
-        previous_table.node_id,
-        previous_table.identifier_type,
-        previous_table.identifier_value,
-        previous_table.customer_id,
-        previous_table.customer_created_at,
-        previous_table.customer_id as previous_customer_id,
-        false as is_active,
-        {{ run_at }} as changed_at,
-        'unassigned' as change_reason,
-        false as is_previous_id_retired
-    from {{ registry }} as previous_table
-    left join assignments on previous_table.node_id = assignments.node_id
-    where previous_table.is_active and assignments.node_id is null
+        select
+            previous_table.node_id,
+            previous_table.identifier_type,
+            previous_table.identifier_value,
+            previous_table.customer_id,
+            previous_table.customer_created_at,
+            previous_table.customer_id as previous_customer_id,
+            false as is_active,
+            {{ run_at }} as changed_at,
+            'unassigned' as change_reason,
+            false as is_previous_id_retired
+        from {{ registry }} as previous_table
+        left outer join assignments on previous_table.node_id = assignments.node_id
+        where previous_table.is_active and assignments.node_id is null
     {%- else %}
-    select * from assigned_rows where 1 = 0
+        select * from assigned_rows
+        where 1 = 0
     {%- endif %}
 ),
 

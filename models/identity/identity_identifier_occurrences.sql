@@ -10,17 +10,19 @@ occurrences_unioned as (
         [['member_id', 'member_id'], ['member_card', 'member_card_no'], ['email', 'email'],
          ['phone', 'phone']]) }}
     union all
-    {{ cdp.identity_occurrences(ref('stg_ecom__orders'), 'ecom_orders', 'order_id', 'ordered_at',
+    {{ cdp.identity_occurrences(ref('stg_ecom__orders'), 'ecom_orders', 'order_id',
+        'ordered_at',
         [['member_id', 'member_id'], ['email', 'buyer_email'], ['phone', 'buyer_phone']]) }}
     union all
-    {{ cdp.identity_occurrences(ref('stg_web__events'), 'web_events', 'event_id', 'occurred_at',
-        [['anonymous_id', 'anonymous_id'], ['member_id', 'member_id']]) }}
+    {{ cdp.identity_occurrences(ref('stg_web__events'), 'web_events', 'event_id',
+        'occurred_at', [['anonymous_id', 'anonymous_id'], ['member_id', 'member_id']]) }}
     union all
-    {{ cdp.identity_occurrences(ref('stg_app__events'), 'app_events', 'event_id', 'occurred_at',
-        [['device_id', 'device_id'], ['member_id', 'member_id']]) }}
+    {{ cdp.identity_occurrences(ref('stg_app__events'), 'app_events', 'event_id',
+        'occurred_at', [['device_id', 'device_id'], ['member_id', 'member_id']]) }}
     union all
-    {{ cdp.identity_occurrences(ref('stg_pos__transactions'), 'pos_transactions', 'transaction_id',
-        'transacted_at', [['member_card', 'member_card_no'], ['phone', 'phone']]) }}
+    {{ cdp.identity_occurrences(ref('stg_pos__transactions'), 'pos_transactions',
+        'transaction_id', 'transacted_at',
+        [['member_card', 'member_card_no'], ['phone', 'phone']]) }}
     union all
     {{ cdp.identity_occurrences(ref('stg_wechat__followers'), 'wechat_followers', 'openid',
         'coalesce(subscribed_at, unsubscribed_at)',
@@ -31,7 +33,9 @@ occurrences_unioned as (
 ),
 
 blocklist as (
-    select identifier_type, lower(identifier_value) as identifier_value
+    select
+        identifier_type,
+        lower(identifier_value) as identifier_value
     from {{ ref('identity_blocklist') }}
 ),
 
@@ -42,10 +46,12 @@ occurrences_flagged as (
         occurrences.seen_at,
         occurrences.identifier_type,
         occurrences.identifier_value,
-        {{ cdp.hash_to_bigint("occurrences.identifier_type || ':' || occurrences.identifier_value") }}
-            as node_id,
-        exists (
-            select 1 from blocklist
+        {{ cdp.hash_to_bigint(
+            "occurrences.identifier_type || ':' || occurrences.identifier_value"
+        ) }} as node_id,
+        exists(
+            select 1
+            from blocklist
             where blocklist.identifier_value = lower(occurrences.identifier_value)
                 and blocklist.identifier_type in (occurrences.identifier_type, '*')
         ) as is_blocklisted

@@ -6,15 +6,30 @@
       bridge_limit - seen with more distinct anchors (member_ids) than var identity_bridge_limits
     Anchors themselves are never excluded by the two limits.
 #}
+{%- set hub_limit = cdp.identity_limit_for_type(
+    'identity_hub_limits', 'identifiers.identifier_type') %}
+{%- set bridge_limit = cdp.identity_limit_for_type(
+    'identity_bridge_limits', 'identifiers.identifier_type') %}
+
 with
 
 occurrences as (
-    select node_id, identifier_type, identifier_value, source_name, seen_at, is_blocklisted
+    select
+        node_id,
+        identifier_type,
+        identifier_value,
+        source_name,
+        seen_at,
+        is_blocklisted
     from {{ ref('identity_identifier_occurrences') }}
 ),
 
 edges as (
-    select node_a, node_b, identifier_type_a, identifier_type_b
+    select
+        node_a,
+        node_b,
+        identifier_type_a,
+        identifier_type_b
     from {{ ref('identity_edges') }}
 ),
 
@@ -47,10 +62,16 @@ identifiers_aggregated as (
 ),
 
 partners as (
-    select node_a as node_id, node_b as partner_node_id, identifier_type_b as partner_type
+    select
+        node_a as node_id,
+        node_b as partner_node_id,
+        identifier_type_b as partner_type
     from edges
     union all
-    select node_b as node_id, node_a as partner_node_id, identifier_type_a as partner_type
+    select
+        node_b as node_id,
+        node_a as partner_node_id,
+        identifier_type_a as partner_type
     from edges
 ),
 
@@ -81,14 +102,14 @@ guards_applied as (
             when identifiers.is_blocklisted then 'blocklisted'
             when identifiers.identifier_type = '{{ var("identity_anchor_type") }}' then null
             when coalesce(partners_counted.partner_count, 0)
-                > {{ cdp.identity_limit_for_type('identity_hub_limits', 'identifiers.identifier_type') }}
+                > {{ hub_limit }}
                 then 'hub'
             when coalesce(partners_counted.anchor_partner_count, 0)
-                > {{ cdp.identity_limit_for_type('identity_bridge_limits', 'identifiers.identifier_type') }}
+                > {{ bridge_limit }}
                 then 'bridge_limit'
         end as bridge_exclusion_reason
     from identifiers_aggregated as identifiers
-    left join partners_counted on identifiers.node_id = partners_counted.node_id
+    left outer join partners_counted on identifiers.node_id = partners_counted.node_id
 )
 
 select * from guards_applied

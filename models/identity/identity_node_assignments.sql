@@ -9,16 +9,29 @@
 with
 
 identifiers as (
-    select node_id, identifier_type, identifier_value, bridge_exclusion_reason
+    select
+        node_id,
+        identifier_type,
+        identifier_value,
+        bridge_exclusion_reason
     from {{ ref('identity_identifiers') }}
 ),
 
 clusters as (
-    select node_id, cluster_id, is_contested from {{ ref('identity_clusters') }}
+    select
+        node_id,
+        cluster_id,
+        is_contested
+    from {{ ref('identity_clusters') }}
 ),
 
 edges as (
-    select node_a, node_b, record_count, first_seen_at from {{ ref('identity_edges') }}
+    select
+        node_a,
+        node_b,
+        record_count,
+        first_seen_at
+    from {{ ref('identity_edges') }}
 ),
 
 graph_assignments as (
@@ -29,17 +42,23 @@ graph_assignments as (
         coalesce(clusters.cluster_id, identifiers.node_id) as cluster_id,
         false as is_bridge_excluded
     from identifiers
-    left join clusters on identifiers.node_id = clusters.node_id
+    left outer join clusters on identifiers.node_id = clusters.node_id
     where identifiers.bridge_exclusion_reason is null
         and not coalesce(clusters.is_contested, false)
 ),
 
 bridge_links as (
-    select edges.node_a as bridge_node_id, edges.node_b as partner_node_id, edges.record_count,
+    select
+        edges.node_a as bridge_node_id,
+        edges.node_b as partner_node_id,
+        edges.record_count,
         edges.first_seen_at
     from edges
     union all
-    select edges.node_b as bridge_node_id, edges.node_a as partner_node_id, edges.record_count,
+    select
+        edges.node_b as bridge_node_id,
+        edges.node_a as partner_node_id,
+        edges.record_count,
         edges.first_seen_at
     from edges
 ),
@@ -63,7 +82,7 @@ bridge_votes_ranked as (
         *,
         row_number() over (
             partition by bridge_node_id
-            order by shared_records desc, first_shared_at asc, cluster_id
+            order by shared_records desc, first_shared_at asc, cluster_id asc
         ) as vote_rank,
         count(*) over (
             partition by bridge_node_id, shared_records, first_shared_at

@@ -10,7 +10,11 @@
 with
 
 proposals as (
-    select customer_id, previous_customer_id, change_reason, is_previous_id_retired
+    select
+        customer_id,
+        previous_customer_id,
+        change_reason,
+        is_previous_id_retired
     from {{ ref('identity_id_proposals') }}
 ),
 
@@ -19,13 +23,18 @@ assignments as (
 ),
 
 cluster_sizes as (
-    select cluster_id, count(*) as identifiers
+    select
+        cluster_id,
+        count(*) as identifiers
     from assignments
     group by cluster_id
 ),
 
 id_moves as (
-    select distinct previous_customer_id, customer_id, is_previous_id_retired
+    select distinct
+        previous_customer_id,
+        customer_id,
+        is_previous_id_retired
     from proposals
     where change_reason = 'customer_changed'
 ),
@@ -36,16 +45,29 @@ gate_measured as (
         (select count(*) from cluster_sizes) as customers,
         (select count(*) from assignments) as active_identifiers,
         (
-            select count(*) from proposals where change_reason = 'customer_changed'
+            select count(*)
+            from proposals
+            where change_reason = 'customer_changed'
         ) as identifiers_with_changed_id,
-        (select count(*) from proposals where change_reason = 'new_identifier') as new_identifiers,
-        (select count(*) from proposals where change_reason = 'unassigned')
-            as unassigned_identifiers,
         (
-            select count(distinct previous_customer_id) from id_moves where is_previous_id_retired
-        ) as merges,
+            select count(*)
+            from proposals
+            where change_reason = 'new_identifier'
+        ) as new_identifiers,
         (
-            select count(distinct previous_customer_id) from id_moves
+            select count(*)
+            from proposals
+            where change_reason = 'unassigned'
+        ) as unassigned_identifiers,
+        {#- quoted: sqlfluff's postgres and duckdb dialects take `merges` for a keyword #}
+        (
+            select count(distinct previous_customer_id)
+            from id_moves
+            where is_previous_id_retired
+        ) as "merges",
+        (
+            select count(distinct previous_customer_id)
+            from id_moves
             where not is_previous_id_retired
         ) as splits,
         (select coalesce(max(identifiers), 0) from cluster_sizes) as largest_cluster_identifiers
@@ -54,8 +76,10 @@ gate_measured as (
 shares_computed as (
     select
         *,
-        cast(identifiers_with_changed_id as {{ dbt.type_float() }})
-            / nullif(active_identifiers - new_identifiers, 0) as changed_id_share
+        (
+            cast(identifiers_with_changed_id as {{ dbt.type_float() }})
+            / nullif(active_identifiers - new_identifiers, 0)
+        ) as changed_id_share
     from gate_measured
 )
 

@@ -9,13 +9,21 @@
 with
 
 occurrences as (
-    select source_name, source_key, node_id, identifier_type
+    select
+        source_name,
+        source_key,
+        node_id,
+        identifier_type
     from {{ ref('identity_identifier_occurrences') }}
     where not is_blocklisted
 ),
 
 customer_identifiers as (
-    select node_id, customer_id, is_bridge_excluded from {{ ref('customer_identifiers') }}
+    select
+        node_id,
+        customer_id,
+        is_bridge_excluded
+    from {{ ref('customer_identifiers') }}
 ),
 
 candidates_ranked as (
@@ -30,7 +38,7 @@ candidates_ranked as (
                 case when customer_identifiers.is_bridge_excluded then 1 else 0 end,
                 case occurrences.identifier_type
                     {%- for identifier_type in priority %}
-                    when '{{ identifier_type }}' then {{ loop.index }}
+                        when '{{ identifier_type }}' then {{ loop.index }}
                     {%- endfor %}
                     else {{ priority | length + 1 }}
                 end,
@@ -41,7 +49,11 @@ candidates_ranked as (
 ),
 
 records_resolved as (
-    select source_name, source_key, customer_id, matched_identifier_type
+    select
+        source_name,
+        source_key,
+        customer_id,
+        matched_identifier_type
     from candidates_ranked
     where candidate_rank = 1
 )

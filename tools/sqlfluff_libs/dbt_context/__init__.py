@@ -5,6 +5,11 @@ and `load_macros_from_path` loads our macros under their bare names. dbt code al
 `cdp.<macro>()`, `adapter.dispatch()`, `dbt.<cross-database macro>()` and reads `target` and
 project vars; this module provides those, so a model renders to DuckDB-shaped SQL without
 dbt's parser or a warehouse connection (the dbt templater takes ~7 s to start).
+`var()` returns the project's real values from dbt_project.yml (strings, lists, dicts), so
+loops over a var render as in dbt. The run context is fixed: `execute` is true,
+`run_started_at` is a constant UTC datetime, relations (`this`, `adapter.get_relation()`,
+`api.Relation.create()`) render as their bare identifier, like sqlfluff's `ref()` stub, and
+`graph` is an empty manifest.
 It also gives sqlfluff's Jinja environment the syntax dbt adds to Jinja: `{% break %}` and
 `{% continue %}` (dbt enables jinja2.ext.loopcontrols) and `{% materialization %}` blocks.
 Everything here only renders SQL for linting: it never runs in dbt.
@@ -12,7 +17,9 @@ Everything here only renders SQL for linting: it never runs in dbt.
 
 from __future__ import annotations
 
+import datetime
 import os
+import re
 import sys
 from pathlib import Path
 from types import ModuleType, SimpleNamespace
@@ -24,6 +31,7 @@ from jinja2.ext import Extension
 from jinja2.parser import Parser
 from jinja2.runtime import Context
 from jinja2.utils import missing
+from sqlfluff.core.templaters.builtins.dbt import RelationEmulator
 
 _PROJECT_FILE = Path(__file__).resolve().parents[3] / "dbt_project.yml"
 _ADAPTER_TYPE = "duckdb"
@@ -72,14 +80,41 @@ def _resolve_macro(context: Context, name: str) -> Any:
 
 
 # Project macros that render a whole query rather than an expression.
-_QUERY_MACROS = {"quarantine_rows", "create_try_cast_functions"}
+_QUERY_MACROS = {
+    "build_audience",
+    "create_try_cast_functions",
+    "customer_tag_rules",
+    "event_stream",
+    "identity_occurrences",
+    "quarantine_rows",
+    "survive_attributes",
+}
 _EXPAND_MACROS = os.environ.get("CDP_SQLFLUFF_EXPAND_MACROS", "") not in ("", "0")
 
 
 def _render_argument(value: Any) -> str:
-    if isinstance(value, (list, tuple)):
-        return ", ".join(_render_argument(item) for item in value)
-    return str(value)
+    """An argument of a macro stand-in, as SQL the parser accepts.
+
+    A string (a column, an SQL expression), a relation or a number stays as it is, and a
+    list or dict of them is spread into arguments (a dict's values: SQL by source, say);
+    any other value (settings such as a list of lists) becomes one string literal.
+    """
+    items = value.values() if isinstance(value, dict) else value
+    if isinstance(value, (list, tuple, dict)) and all(map(_is_sql_text, items)):
+        return _join_arguments(str(item) for item in items)
+    if _is_sql_text(value):
+        return str(value)
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def _join_arguments(rendered: Any) -> str:
+    return ", ".join(argument for argument in rendered if argument)
+
+
+def _is_sql_text(value: Any) -> bool:
+    return isinstance(value, (str, int, float, RelationEmulator)) and not isinstance(
+        value, bool
+    )
 
 
 class _ProjectNamespace:
@@ -87,7 +122,10 @@ class _ProjectNamespace:
 
     sqlfluff lints a file's own SQL, never what a macro expands to, so a macro renders as a
     stand-in of the same shape: an expression macro as the call `<macro>(<arguments>)`, a
-    query macro (_QUERY_MACROS) as `select * from <macro>`. The full expansions (nested
+    query macro (_QUERY_MACROS) as `select <macro>(<arguments>) as <macro>_columns from
+    <macro>`: the SQL the model passes in stays visible (a CTE used only in a macro's
+    argument is used), and the result has known columns, as the macro's has (rule AM04
+    follows `select *` through the CTEs to them). The full expansions (nested
     regular expressions and case expressions, ~20 kB per base model) cost sqlfluff's parser
     ~30 s a file. With CDP_SQLFLUFF_EXPAND_MACROS=1 the macros loaded from macros/
     (`load_macros_from_path`) run for real instead, to inspect their output with
@@ -106,22 +144,50 @@ class _ProjectNamespace:
             macro = _resolve_macro(context, name)
             if _EXPAND_MACROS:
                 return macro(*args, **kwargs)
-            if name in _QUERY_MACROS:
-                return f"select * from {name}"
-            arguments = [*args, *kwargs.values()]
-            return (
-                f"{name}({', '.join(_render_argument(value) for value in arguments)})"
+            arguments = _join_arguments(
+                _render_argument(value) for value in [*args, *kwargs.values()]
             )
+            if name in _QUERY_MACROS:
+                return f"select {name}({arguments}) as {name}_columns from {name}"
+            return f"{name}({arguments})"
 
         return call_macro
 
 
+class _Relation(RelationEmulator):
+    """A dbt relation that renders as its identifier (as sqlfluff's `ref()` stub does)."""
+
+    def __init__(
+        self,
+        identifier: str = "this_model",
+        schema: str = "this_schema",
+        database: str = "this_database",
+    ) -> None:
+        super().__init__(identifier)
+        self.schema = schema
+        self.database = database
+
+
 class _Adapter:
-    """`adapter.dispatch(name, namespace)`: the `duckdb__` implementation, else `default__`."""
+    """`adapter.dispatch(name, namespace)`: the `duckdb__` implementation, else `default__`.
+
+    `adapter.get_relation()` finds every relation (the branch dbt compiles once the
+    relation exists); the statements of materializations and operations do nothing.
+    """
 
     unsafe_callable = False
     alters_data = False
     type = _ADAPTER_TYPE
+
+    @staticmethod
+    def get_relation(database: Any, schema: Any, identifier: Any) -> _Relation:
+        return _Relation(str(identifier), str(schema), str(database))
+
+    @staticmethod
+    def _no_op(*args: Any, **kwargs: Any) -> str:
+        return ""
+
+    commit = drop_relation = rename_relation = _no_op
 
     def dispatch(self, macro_name: str, macro_namespace: str | None = None) -> Any:
         @pass_context
@@ -139,6 +205,16 @@ def _dateadd(datepart: str, interval: Any, from_date_or_timestamp: str) -> str:
     return f"date_add({from_date_or_timestamp}, interval ({interval}) {datepart})"
 
 
+def _listagg(
+    measure: str,
+    delimiter_text: str = "','",
+    order_by_clause: str | None = None,
+    limit_num: int | None = None,
+) -> str:
+    order_by = f" {order_by_clause}" if order_by_clause else ""
+    return f"string_agg({measure}, {delimiter_text}{order_by})"
+
+
 # dbt's cross-database macros, as dbt-duckdb renders them.
 dbt = SimpleNamespace(
     type_string=lambda: "varchar",
@@ -148,8 +224,10 @@ dbt = SimpleNamespace(
     type_numeric=lambda: "numeric(28, 6)",
     type_boolean=lambda: "boolean",
     current_timestamp=lambda: "now()",
+    current_timestamp_in_utc_backcompat=lambda: "cast(now() as timestamp)",
     hash=lambda field: f"md5(cast({field} as varchar))",
     concat=lambda fields: " || ".join(fields),
+    type_float=lambda: "float",
     dateadd=_dateadd,
     datediff=lambda first, second, datepart: (
         f"date_diff('{datepart}', {first}, {second})"
@@ -157,6 +235,13 @@ dbt = SimpleNamespace(
     date_trunc=lambda datepart, date: f"date_trunc('{datepart}', {date})",
     safe_cast=lambda field, type_: f"try_cast({field} as {type_})",
     string_literal=lambda value: f"'{value}'",
+    position=lambda substring_text, string_text: (
+        f"position({substring_text} in {string_text})"
+    ),
+    split_part=lambda string_text, delimiter_text, part_number: (
+        f"split_part({string_text}, {delimiter_text}, {part_number})"
+    ),
+    listagg=_listagg,
 )
 
 cdp = _ProjectNamespace()
@@ -169,6 +254,28 @@ target = SimpleNamespace(
     threads=2,
     profile_name="cdp",
 )
+
+# dbt's run context, fixed.
+execute = True
+run_started_at = datetime.datetime(2025, 1, 1, tzinfo=datetime.timezone.utc)
+this = _Relation()
+api = SimpleNamespace(
+    Relation=SimpleNamespace(
+        create=lambda database=None, schema=None, identifier=None, **kwargs: _Relation(
+            str(identifier), str(schema), str(database)
+        )
+    )
+)
+modules = SimpleNamespace(datetime=datetime, re=re)
+graph: dict[str, Any] = {
+    "nodes": {},
+    "sources": {},
+    "exposures": {},
+    "metrics": {},
+    "groups": {},
+    "semantic_models": {},
+    "saved_queries": {},
+}
 
 
 class _MaterializationExtension(Extension):
