@@ -10,7 +10,9 @@ destination answers, one transaction records:
 - rejected rows: ``sync_failed`` events and, when the destination judged the rows (per-row
   errors, HTTP 4xx on content), ``cdp_sync_row_failures`` attempts, moving to
   ``cdp_sync_dead_letter`` after ``dead_letter_after_failures`` attempts;
-- an ``cdp_sync_audit`` row and the run's counts so far.
+- an ``cdp_sync_audit`` row and the run's counts so far;
+- the batch's rows out of ``cdp_sync_in_flight``, where they were written before the
+  batch left, unless the destination failed without answering for them.
 
 A destination that stays unavailable (retries exhausted, auth refused) ends the run as
 ``failed`` after recording that batch; its rows are simply sent again next run.
@@ -96,6 +98,7 @@ class Delivery:
                 identifier_names=sync.identifiers,
             )
             abort: DestinationError | None = None
+            self._write_ahead(sync, piece, result)
             try:
                 outcome = session.send(batch)
             except DestinationError as error:
@@ -125,6 +128,30 @@ class Delivery:
                 """,
                 (self.now(), result.run_id, sync.sync_key),
             )
+
+    def _write_ahead(self, sync: AudienceSync, piece: BatchSlice, result: SyncResult) -> None:
+        """Note the batch's rows as in flight before they leave (see state.IN_FLIGHT)."""
+        self.wh.execute(
+            f"""
+            insert into {state.IN_FLIGHT} (
+                sync_key, record_key, change_type, row_hash, identity_json, idempotency_key,
+                run_id, sent_at
+            )
+            select
+                ?, _cdp_record_key, _cdp_change_type, _cdp_row_hash, _cdp_identity_json,
+                _cdp_idempotency_key, ?, ?
+            from {WORK}
+            where _cdp_seq between ? and ?
+            on conflict (sync_key, record_key) do update set
+                change_type = excluded.change_type,
+                row_hash = excluded.row_hash,
+                identity_json = excluded.identity_json,
+                idempotency_key = excluded.idempotency_key,
+                run_id = excluded.run_id,
+                sent_at = excluded.sent_at
+            """,
+            (sync.sync_key, result.run_id, self.now(), piece.first_seq, piece.last_seq),
+        )
 
     def _slices(self, sync: AudienceSync, batch_size: int) -> Iterator[BatchSlice]:
         ranges = self.wh.fetchall(
@@ -246,6 +273,18 @@ class Delivery:
                     outcome.payload_sha256 or batch_sha256(batch), now,
                 ),
             )
+            if count_attempt:
+                # The destination answered for every row: none is in doubt any more. After
+                # a transport failure they stay in flight (it may have taken them).
+                self.wh.execute(
+                    f"""
+                    delete from {state.IN_FLIGHT}
+                    where sync_key = ? and record_key in (
+                        select _cdp_record_key from {WORK} where _cdp_seq between ? and ?
+                    )
+                    """,
+                    (sync.sync_key, *range_params),
+                )
             result.rows_failed += len(failed)
             state.update_run(self.wh, result)
 

@@ -16,6 +16,11 @@ Eligible = audience minus suppressed. Added = eligible and not in state (or remo
 changed = hash differs (upsert, mirror); removed = in state and not eligible (mirror): a
 member whose consent was withdrawn since the last run is removed from a mirrored
 destination. A removal leaves a tombstone (``is_removed``) in ``cdp_sync_state``.
+Rows left in ``cdp_sync_in_flight`` (a killed run, an outage after the destination took
+the batch) are in doubt: eligible ones are sent again (same key when unchanged, so the
+destination drops the duplicate), and in mirror mode those that were never recorded as
+synced and are no longer eligible are removed, so no member the destination took
+unconfirmed stays there after leaving the audience.
 """
 
 from __future__ import annotations
@@ -225,22 +230,27 @@ class Planner:
         return list(siblings.values())
 
     def _diff(self, sync: AudienceSync, options: SyncOptions) -> None:
-        # Insert mode sends each customer once; the others re-add tombstoned members and
-        # send changed hashes.
+        # Insert mode sends each customer once; the others re-add tombstoned members, send
+        # changed hashes, and send again rows left in flight (the destination may hold
+        # their last change, or not).
         compare = "" if sync.mode == "insert" else (
             " or state.is_removed or state.row_hash <> aud._cdp_row_hash"
+            " or flight.record_key is not null"
         )
         eligible = (
             f"not exists (select 1 from {SUPP} as supp "
             f"where supp._cdp_record_key = aud._cdp_record_key)"
         )
         removals = ""
-        params: list[Any] = [sync.sync_key]
+        params: list[Any] = [sync.sync_key, sync.sync_key]
         if sync.mode == "mirror":
             scope = (
                 f" and state.record_key in (select record_key from {SCOPE})"
                 if options.replay else ""
             )
+            flight_scope = scope.replace("state.record_key", "flight.record_key")
+            # Removed: members in state who are no longer eligible, and members whose add
+            # is in flight (perhaps taken by the destination) who are no longer eligible.
             removals = f"""
             union all
             select
@@ -256,8 +266,24 @@ class Planner:
                     select 1 from {AUD} as aud
                     where aud._cdp_record_key = state.record_key and {eligible}
                 )
+            union all
+            select
+                flight.record_key as _cdp_record_key,
+                'remove' as _cdp_change_type,
+                flight.row_hash as _cdp_row_hash,
+                flight.identity_json as _cdp_identity_json,
+                coalesce(state.idempotency_key, '') as _cdp_previous_key
+            from {state.IN_FLIGHT} as flight
+            left join {state.STATE} as state
+                on state.sync_key = flight.sync_key and state.record_key = flight.record_key
+            where flight.sync_key = ?{flight_scope}
+                and (state.record_key is null or state.is_removed)
+                and not exists (
+                    select 1 from {AUD} as aud
+                    where aud._cdp_record_key = flight.record_key and {eligible}
+                )
             """
-            params.append(sync.sync_key)
+            params += [sync.sync_key, sync.sync_key]
         self.wh.execute(
             f"""
             create temp table {CHANGES} as
@@ -273,6 +299,8 @@ class Planner:
             from {AUD} as aud
             left join {state.STATE} as state
                 on state.sync_key = ? and state.record_key = aud._cdp_record_key
+            left join {state.IN_FLIGHT} as flight
+                on flight.sync_key = ? and flight.record_key = aud._cdp_record_key
             where {eligible}
                 and (state.record_key is null{compare})
             {removals}

@@ -7,6 +7,10 @@
 - ``cdp_sync_row_failures``: rows the destination rejected, with attempts so far.
 - ``cdp_sync_dead_letter``: rows rejected ``dead_letter_after_failures`` times; held back
   from normal runs until ``cdp sync replay``.
+- ``cdp_sync_in_flight``: write-ahead, the rows of a batch about to leave, deleted when
+  the batch's outcome is committed. A row left here (the run was killed, or the
+  destination went away after taking the batch) may or may not be at the destination;
+  the next run plans it again from the audience (``planning``).
 - ``cdp_sync_audit``: append-only, one row per batch sent (who, what, payload hash).
 - ``sync_events``: closed-loop events read by dbt as a source into ``fct_events``.
 
@@ -32,6 +36,7 @@ RUNS = f"{SCHEMA}.cdp_sync_runs"
 ROW_FAILURES = f"{SCHEMA}.cdp_sync_row_failures"
 DEAD_LETTER = f"{SCHEMA}.cdp_sync_dead_letter"
 AUDIT = f"{SCHEMA}.cdp_sync_audit"
+IN_FLIGHT = f"{SCHEMA}.cdp_sync_in_flight"
 EVENTS = f"{SCHEMA}.sync_events"
 
 DDL: tuple[str, ...] = (
@@ -129,6 +134,19 @@ DDL: tuple[str, ...] = (
     )
     """,
     f"""
+    create table if not exists {IN_FLIGHT} (
+        sync_key {{text}} not null,
+        record_key {{text}} not null,
+        change_type {{text}} not null,
+        row_hash {{text}} not null,
+        identity_json {{text}},
+        idempotency_key {{text}} not null,
+        run_id {{text}} not null,
+        sent_at timestamp not null,
+        primary key (sync_key, record_key)
+    )
+    """,
+    f"""
     create table if not exists {EVENTS} (
         event_id {{text}} primary key,
         customer_id {{text}} not null,
@@ -146,8 +164,8 @@ DDL: tuple[str, ...] = (
 
 def ensure_tables(warehouse: WarehouseConnection) -> None:
     """Create schema ``cdp_sync`` and its tables when missing (idempotent)."""
-    exists = warehouse.relation_columns(SCHEMA, "sync_events")
-    if exists and warehouse.relation_columns(SCHEMA, "cdp_sync_audit"):
+    if all(warehouse.relation_columns(SCHEMA, table)
+           for table in ("sync_events", "cdp_sync_audit", "cdp_sync_in_flight")):
         return
     for statement in DDL:
         warehouse.execute(statement.replace("{text}", warehouse.text_type))

@@ -362,7 +362,8 @@ class Receiver:
         """Queue responses: {"status": 500}, {"status": 429, "headers": {...}},
         {"delay": 1.0}, {"body": "not json"}, {"apply": True} (apply despite an error),
         {"status": 422, "validate_only": True} (list row errors, apply nothing),
-        {"hold": True} (apply, then answer only once ``release`` is set)."""
+        {"hold": True} (apply, then answer only once ``release`` is set),
+        {"drop": True} (hang up without an answer; with "apply": True after applying)."""
         self.script.extend(dict(action) for action in actions)
 
     @property
@@ -403,8 +404,10 @@ class Receiver:
         errors = []
         if action.get("validate_only"):
             errors = self._apply(body, store=False)
-        elif action.get("apply", status < 300):
+        elif action.get("apply", status < 300 and not action.get("drop")):
             errors = self._apply(body)
+        if action.get("drop"):
+            return 0, {}, b""
         if action.get("delay"):
             time.sleep(action["delay"])
         if action.get("hold"):
@@ -451,6 +454,9 @@ def http_server() -> Iterator[tuple[str, Receiver]]:
             length = int(self.headers.get("Content-Length", "0"))
             raw = self.rfile.read(length)
             status, headers, payload = receiver.handle(self.headers, raw)
+            if status == 0:  # {"drop": True}: close the connection, no answer
+                self.close_connection = True
+                return
             try:
                 self.send_response(status)
                 for name, value in headers.items():

@@ -212,3 +212,49 @@ def test_auth_failure_stops_the_run(
     assert result.status == "failed" and f"HTTP {status}" in (result.error_sample or "")
     assert len(receiver.requests) == 1  # no retry, no further batches
     assert duck_project.wh.state("vip__esp") == {}
+
+
+def test_member_taken_unconfirmed_then_gone_is_removed(
+    duck_project: Project, http_server: tuple[str, Receiver], webhook_env: dict[str, str]
+) -> None:
+    url, receiver = http_server
+    use_webhook(duck_project, url, webhook_env, max_attempts=2)
+    rows = customers(20)
+    duck_project.wh.audience("vip", rows)
+    # Batch 2 is applied by the destination, which then fails until the retries run out:
+    # the run fails with those rows in doubt (in flight), not synced.
+    receiver.then({}, {"status": 503, "apply": True}, {"status": 500})
+    assert duck_project.run_one("vip").status == "failed"
+    assert len(duck_project.wh.state("vip__esp")) == 10 and len(receiver.store) == 20
+    assert duck_project.wh.sql("select count(*) from cdp_sync.cdp_sync_in_flight") == [(10,)]
+
+    # Two of them leave before the next run: the mirror must delete them all the same.
+    kept = [row for row in rows if row["customer_id"] not in ("c00015", "c00016")]
+    duck_project.wh.audience("vip", kept)
+    result = duck_project.run_one("vip")
+    assert result.status == "success" and result.rows_removed == 2
+    assert_delivered_once(receiver, {row["customer_id"] for row in kept})
+    assert set(duck_project.wh.state("vip__esp")) == {row["customer_id"] for row in kept}
+    assert duck_project.wh.sql("select count(*) from cdp_sync.cdp_sync_in_flight") == [(0,)]
+
+
+def test_member_deleted_unconfirmed_then_back_is_sent_again(
+    duck_project: Project, http_server: tuple[str, Receiver], webhook_env: dict[str, str]
+) -> None:
+    url, receiver = http_server
+    use_webhook(duck_project, url, webhook_env, max_attempts=2)
+    rows = customers(5)
+    duck_project.wh.audience("vip", rows)
+    assert duck_project.run_one("vip").rows_added == 5
+
+    # c00003 leaves; the destination applies the delete, then fails until retries run out.
+    duck_project.wh.audience("vip", [row for row in rows if row["customer_id"] != "c00003"])
+    receiver.then({"status": 503, "apply": True}, {"status": 500})
+    assert duck_project.run_one("vip").status == "failed"
+    assert "c00003" not in receiver.store and "c00003" in duck_project.wh.state("vip__esp")
+
+    # c00003 is back, unchanged: state says the destination has it, but it may not.
+    duck_project.wh.audience("vip", rows)
+    result = duck_project.run_one("vip")
+    assert result.status == "success" and result.rows_changed == 1
+    assert set(receiver.store) == {row["customer_id"] for row in rows}
