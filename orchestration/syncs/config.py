@@ -177,10 +177,14 @@ def validate_sync(
             exempt = destination.hashed_identifiers if key == "identifiers" else frozenset()
             raw = [column for column in values if column in pii and column not in exempt]
             if raw:
+                declared = (
+                    "is declared pii: forbidden" if "pii" in destination.model_fields_set
+                    else "does not declare pii: allowed (unset means forbidden)"
+                )
                 raise PiiPolicyError(
                     sync.source_file, f"{sync.key_path}.{key}",
-                    f"{raw} are raw PII and destination {sync.destination!r} is declared "
-                    f"pii: forbidden ({config_file}: destinations.{sync.destination}.pii); "
+                    f"{raw} are raw PII and destination {sync.destination!r} {declared} "
+                    f"({config_file}: destinations.{sync.destination}.pii); "
                     "remove the columns or allow PII for that destination",
                 )
     destination.check_env()
