@@ -12,6 +12,11 @@
     Members are matched first (one aggregation over the wanted tags, joined), so tag
     columns are aggregated for the members only.
 #}
+{#
+-- sqlfluff:exclude_rules:layout.indent
+    For sqlfluff (which reads the line above): the SQL of this macro is text to it, so it
+    would indent the Jinja tags by Jinja nesting alone, against the SQL's indentation.
+#}
 {% macro build_audience(tags={}, traits=[], tag_columns=[]) -%}
     {%- set groups = (tags.keys() | list) + tag_columns -%}
 

@@ -5,6 +5,11 @@
     group is one select per tag. Rules and values are SQL on the relation's columns.
     Fails at compile time on an unknown mode or a tag without a name, rule or tag_from.
 #}
+{#
+-- sqlfluff:exclude_rules:layout.indent
+    For sqlfluff (which reads the line above): the SQL of this macro is text to it, so it
+    would indent the Jinja tags by Jinja nesting alone, against the SQL's indentation.
+#}
 {% macro customer_tag_rules(groups, relation, computed_at) -%}
     {%- set selects = [] -%}
     {%- for group in groups -%}

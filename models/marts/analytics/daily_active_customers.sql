@@ -25,8 +25,9 @@ activity_counted as (
         count(*) as events_count,
         coalesce(sum(revenue), 0) as revenue
     from events
-    {#- sqlfluff's duckdb dialect does not parse grouping sets (PRS on this line) #}
-    group by grouping sets ((event_date, channel), (event_date))
+    {#- = grouping sets ((event_date, channel), (event_date)), which sqlfluff's duckdb
+        dialect does not parse #}
+    group by event_date, rollup(channel)
 )
 
 select * from activity_counted

@@ -15,35 +15,38 @@ with
 
 sync_events as (
     {%- if sync_events_relation is not none %}
-    select
-        cast(event_id as {{ dbt.type_string() }}) as event_id,
-        cast(customer_id as {{ dbt.type_string() }}) as customer_id,
-        cast(event_type as {{ dbt.type_string() }}) as event_type,
-        cast(audience as {{ dbt.type_string() }}) as audience,
-        cast(destination as {{ dbt.type_string() }}) as destination,
-        cast(channel as {{ dbt.type_string() }}) as channel,
-        cast(sync_key as {{ dbt.type_string() }}) as sync_key,
-        cast(run_id as {{ dbt.type_string() }}) as run_id,
-        cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at
-    from {{ sync_events_source }}
+        select
+            cast(event_id as {{ dbt.type_string() }}) as event_id,
+            cast(customer_id as {{ dbt.type_string() }}) as customer_id,
+            cast(event_type as {{ dbt.type_string() }}) as event_type,
+            cast(audience as {{ dbt.type_string() }}) as audience,
+            cast(destination as {{ dbt.type_string() }}) as destination,
+            cast(channel as {{ dbt.type_string() }}) as channel,
+            cast(sync_key as {{ dbt.type_string() }}) as sync_key,
+            cast(run_id as {{ dbt.type_string() }}) as run_id,
+            cast(occurred_at as {{ dbt.type_timestamp() }}) as occurred_at
+        from {{ sync_events_source }}
     {%- else %}
-    -- cdp_sync.sync_events does not exist yet: no sync has run
-    select
-        cast(null as {{ dbt.type_string() }}) as event_id,
-        cast(null as {{ dbt.type_string() }}) as customer_id,
-        cast(null as {{ dbt.type_string() }}) as event_type,
-        cast(null as {{ dbt.type_string() }}) as audience,
-        cast(null as {{ dbt.type_string() }}) as destination,
-        cast(null as {{ dbt.type_string() }}) as channel,
-        cast(null as {{ dbt.type_string() }}) as sync_key,
-        cast(null as {{ dbt.type_string() }}) as run_id,
-        cast(null as {{ dbt.type_timestamp() }}) as occurred_at
-    where 1 = 0
+        -- cdp_sync.sync_events does not exist yet: no sync has run
+        select
+            cast(null as {{ dbt.type_string() }}) as event_id,
+            cast(null as {{ dbt.type_string() }}) as customer_id,
+            cast(null as {{ dbt.type_string() }}) as event_type,
+            cast(null as {{ dbt.type_string() }}) as audience,
+            cast(null as {{ dbt.type_string() }}) as destination,
+            cast(null as {{ dbt.type_string() }}) as channel,
+            cast(null as {{ dbt.type_string() }}) as sync_key,
+            cast(null as {{ dbt.type_string() }}) as run_id,
+            cast(null as {{ dbt.type_timestamp() }}) as occurred_at
+        where 1 = 0
     {%- endif %}
 ),
 
 customer_ids as (
-    select customer_id, current_customer_id from {{ ref('int_customer_ids_resolved') }}
+    select
+        customer_id,
+        current_customer_id
+    from {{ ref('int_customer_ids_resolved') }}
 ),
 
 events_mapped as (

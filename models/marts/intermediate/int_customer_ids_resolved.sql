@@ -14,20 +14,26 @@ active_customers as (
 ),
 
 merge_history as (
-    select old_customer_id, new_customer_id, merged_at, identifiers_moved
+    select
+        old_customer_id,
+        new_customer_id,
+        merged_at,
+        identifiers_moved
     from {{ ref('customer_id_merges') }}
     where change_type = 'merge'
 ),
 
 latest_merges as (
-    select old_customer_id, new_customer_id
+    select
+        old_customer_id,
+        new_customer_id
     from (
         select
             old_customer_id,
             new_customer_id,
             row_number() over (
                 partition by old_customer_id
-                order by merged_at desc, identifiers_moved desc, new_customer_id
+                order by merged_at desc, identifiers_moved desc, new_customer_id asc
             ) as merge_rank
         from merge_history
     ) as merges_ranked
@@ -43,23 +49,27 @@ retired_ids as (
 ),
 
 hop_0 as (
-    select retired_ids.customer_id, latest_merges.new_customer_id as successor_id
+    select
+        retired_ids.customer_id,
+        latest_merges.new_customer_id as successor_id
     from retired_ids
     inner join latest_merges on retired_ids.customer_id = latest_merges.old_customer_id
 ),
 {%- for hop in range(1, depth) %}
 
-hop_{{ hop }} as (
-    select
-        hop_{{ hop - 1 }}.customer_id,
-        coalesce(latest_merges.new_customer_id, hop_{{ hop - 1 }}.successor_id) as successor_id
-    from hop_{{ hop - 1 }}
-    left outer join active_customers
-        on hop_{{ hop - 1 }}.successor_id = active_customers.customer_id
-    left outer join latest_merges
-        on active_customers.customer_id is null
-            and hop_{{ hop - 1 }}.successor_id = latest_merges.old_customer_id
-),
+    hop_{{ hop }} as (
+        select
+            hop_{{ hop - 1 }}.customer_id,
+            coalesce(
+                latest_merges.new_customer_id, hop_{{ hop - 1 }}.successor_id
+            ) as successor_id
+        from hop_{{ hop - 1 }}
+        left outer join active_customers
+            on hop_{{ hop - 1 }}.successor_id = active_customers.customer_id
+        left outer join latest_merges
+            on active_customers.customer_id is null
+                and hop_{{ hop - 1 }}.successor_id = latest_merges.old_customer_id
+    ),
 {%- endfor %}
 
 retired_ids_mapped as (
@@ -73,7 +83,10 @@ retired_ids_mapped as (
 ),
 
 ids_mapped as (
-    select customer_id, customer_id as current_customer_id, true as is_active
+    select
+        customer_id,
+        customer_id as current_customer_id,
+        true as is_active
     from active_customers
     union all
     select * from retired_ids_mapped

@@ -189,13 +189,14 @@ buyers_scored as (
             ('r_score', 'last_order_at'), ('f_score', 'orders_count'),
             ('m_score', 'total_revenue'),
         ] %}
-        case
-            when percent_rank() over (order by {{ measure }}) >= 0.8 then 5
-            when percent_rank() over (order by {{ measure }}) >= 0.6 then 4
-            when percent_rank() over (order by {{ measure }}) >= 0.4 then 3
-            when percent_rank() over (order by {{ measure }}) >= 0.2 then 2
-            else 1
-        end as {{ score }}{{ ',' if not loop.last }}
+            case
+                when percent_rank() over (order by {{ measure }}) >= 0.8 then 5
+                when percent_rank() over (order by {{ measure }}) >= 0.6 then 4
+                when percent_rank() over (order by {{ measure }}) >= 0.4 then 3
+                when percent_rank() over (order by {{ measure }}) >= 0.2 then 2
+                else 1
+            end as {{ score }}
+            {%- if not loop.last %},{% endif %}
         {%- endfor %}
     from orders_summarised
 ),
