@@ -28,7 +28,7 @@ def test_cdp_bench_prints_every_figure_as_its_last_line(tmp_path: Path) -> None:
     workdir = tmp_path / "bench"
     completed = subprocess.run(
         [_cdp(), "bench", "--people", str(PEOPLE), "--workdir", str(workdir)],
-        capture_output=True, text=True, timeout=600, check=False,
+        capture_output=True, text=True, timeout=1200, check=False,
     )
     assert completed.returncode == 0, completed.stdout[-3000:] + completed.stderr[-3000:]
     last_line = completed.stdout.strip().splitlines()[-1]
