@@ -8,6 +8,9 @@
     No event: consent_status 'default' and is_contactable from var consent_defaults
     (channels missing there are not contactable).
 #}
+{{ config(pre_hook=[
+    "{{ cdp.refresh_statistics_of([ref('customer_identifiers')]) }}",
+]) }}
 {%- set defaults = var('consent_defaults') %}
 {%- set purposes = var('consent_purposes', ['marketing']) %}
 

@@ -7,6 +7,10 @@
     member_tier: no source carries a tier, so members get the first tier of var
     member_tiers whose min_revenue their lifetime net revenue reaches; non-members none.
 #}
+{{ config(pre_hook=[
+    "{{ cdp.refresh_statistics_of([ref('customer_identifiers')]) }}",
+    "{{ cdp.refresh_statistics_of([ref('identity_source_records')]) }}",
+]) }}
 {%- set rules = var('survivorship') %}
 {%- set identifier_types = [
     'member_card', 'email', 'phone', 'anonymous_id', 'device_id', 'openid', 'unionid',

@@ -37,6 +37,10 @@
 
 {{ config(
     materialized='incremental',
+    pre_hook=[
+        "{{ cdp.refresh_statistics_of([ref('identity_source_records')]) }}",
+        "{{ cdp.refresh_statistics_of([ref('identity_customer_registry')]) }}",
+    ],
     incremental_strategy='delete+insert',
     unique_key='event_id',
     on_schema_change='append_new_columns',

@@ -5,6 +5,9 @@
     with staging to the cent (tests/singular/marts__fct_orders_reconciles_with_staging.sql);
     use is_revenue to leave refunded and cancelled orders out of revenue.
 #}
+{{ config(pre_hook=[
+    "{{ cdp.refresh_statistics_of([ref('identity_source_records')]) }}",
+]) }}
 with
 
 online_orders as (

@@ -4,6 +4,9 @@
     identifier is assigned to, and to nobody (customer_id null) when the identifier is
     unknown, blocklisted or excluded.
 #}
+{{ config(pre_hook=[
+    "{{ cdp.refresh_statistics_of([ref('customer_identifiers')]) }}",
+]) }}
 with
 
 consent_events as (

@@ -5,6 +5,9 @@
     var marts_merge_chain_depth hops. The side of a split that kept the old id maps to
     itself. current_customer_id is null when a chain ends on an id that is not active.
 #}
+{{ config(pre_hook=[
+    "{{ cdp.refresh_statistics_of([ref('customer_identifiers')]) }}",
+]) }}
 {%- set depth = var('marts_merge_chain_depth', 8) %}
 
 with
