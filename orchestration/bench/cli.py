@@ -91,7 +91,8 @@ def _print_report(out: Console, report: BenchReport) -> None:
     for column in ("node", "layer", "seconds"):
         slowest.add_column(column, justify="right" if column == "seconds" else "left")
     for node in figures["build_top_nodes"]:
-        slowest.add_row(node["node"], node["layer"], f"{node['s']:.2f}")
+        kind, *_, name = node["node"].split(".")
+        slowest.add_row(f"{name} ({kind})", node["layer"], f"{node['s']:.2f}")
     out.print(slowest)
 
     ratios = Table(title="Ratios within this run")
