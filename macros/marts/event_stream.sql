@@ -87,8 +87,9 @@
 
     source_records as (
         select
-            source_name,
-            source_key,
+            {#- one composite join key: PostgreSQL may otherwise merge-join a union on
+                source_name alone #}
+            source_name || ':' || source_key as record_key,
             customer_id
         from {{ ref('identity_source_records') }}
         where source_name in ('web_events', 'app_events', 'wechat_followers', 'service_tickets')
@@ -174,8 +175,8 @@
             record_events_unioned.event_context
         from record_events_unioned
         left outer join source_records
-            on record_events_unioned.source_name = source_records.source_name
-                and record_events_unioned.source_key = source_records.source_key
+            on record_events_unioned.source_name || ':' || record_events_unioned.source_key
+                = source_records.record_key
     ),
 
     order_events as (

@@ -63,7 +63,12 @@ events_ranked as (
 ),
 
 current_consent as (
-    select * from events_ranked
+    select
+        *,
+        {#- one composite join key: PostgreSQL, misjudging the size of a rank = 1 filter,
+            otherwise merge-joins on channel and purpose alone #}
+        customer_id || '|' || consent_channel || '|' || purpose as consent_key
+    from events_ranked
     where event_rank = 1
 ),
 
@@ -71,22 +76,27 @@ default_grid as (
     select
         customers.customer_id,
         channel_defaults.channel,
-        channel_defaults.purpose
+        channel_defaults.purpose,
+        channel_defaults.is_contactable_by_default
     from customers
     cross join channel_defaults
 ),
 
 consent_keys as (
     select
+        customer_id || '|' || channel || '|' || purpose as consent_key,
         customer_id,
         channel,
-        purpose
+        purpose,
+        is_contactable_by_default
     from default_grid
     union all
     select
+        current_consent.consent_key,
         current_consent.customer_id,
-        current_consent.consent_channel,
-        current_consent.purpose
+        current_consent.consent_channel as channel,
+        current_consent.purpose,
+        false as is_contactable_by_default
     from current_consent
     left outer join channel_defaults
         on current_consent.consent_channel = channel_defaults.channel
@@ -103,20 +113,14 @@ consent_decided as (
         case current_consent.consent_status
             when 'granted' then true
             when 'revoked' then false
-            else coalesce(channel_defaults.is_contactable_by_default, false)
+            else consent_keys.is_contactable_by_default
         end as is_contactable,
         current_consent.occurred_at as consent_updated_at,
         current_consent.consent_event_id,
         current_consent.consent_source,
         current_consent.identifier_type as consent_identifier_type
     from consent_keys
-    left outer join current_consent
-        on consent_keys.customer_id = current_consent.customer_id
-            and consent_keys.channel = current_consent.consent_channel
-            and consent_keys.purpose = current_consent.purpose
-    left outer join channel_defaults
-        on consent_keys.channel = channel_defaults.channel
-            and consent_keys.purpose = channel_defaults.purpose
+    left outer join current_consent on consent_keys.consent_key = current_consent.consent_key
 )
 
 select * from consent_decided

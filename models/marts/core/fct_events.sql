@@ -102,8 +102,7 @@ events as (
 
     source_records as (
         select
-            source_name,
-            source_key,
+            source_name || ':' || source_key as record_key,
             customer_id
         from {{ ref('identity_source_records') }}
     ),
@@ -179,8 +178,8 @@ events as (
             rows_of_changed_customers.event_context
         from rows_of_changed_customers
         left outer join source_records
-            on rows_of_changed_customers.source_name = source_records.source_name
-                and rows_of_changed_customers.source_key = source_records.source_key
+            on rows_of_changed_customers.source_name || ':' || rows_of_changed_customers.source_key
+                = source_records.record_key
         left outer join consent_events
             on rows_of_changed_customers.source_name = 'consent_events'
                 and rows_of_changed_customers.source_key = consent_events.consent_event_id
