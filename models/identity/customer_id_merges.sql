@@ -3,6 +3,7 @@
     moves part of a customer's identifiers to a new id. Append-only and never rebuilt
     (full_refresh: false). Grain: one row per old id, new id and run.
 #}
+-- depends_on: {{ ref('privacy_tombstones') }}  (built from the purged registry)
 {{ config(materialized='incremental', full_refresh=false, on_schema_change='fail') }}
 
 {%- set run_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as "

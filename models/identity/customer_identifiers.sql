@@ -3,6 +3,7 @@
     (type and normalised value). Blocklisted, hub, contested or tied identifiers are in
     identity_exclusions instead.
 #}
+-- depends_on: {{ ref('privacy_tombstones') }}  (built from the purged registry)
 -- depends_on: {{ ref('identity_release_gate') }}
 
 with

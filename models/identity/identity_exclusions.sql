@@ -5,6 +5,7 @@
       contested   - as close to two members as to one: cannot tell whose it is
       bridge_tie  - over its bridge limit and shared equally by two customers
 #}
+-- depends_on: {{ ref('privacy_tombstones') }}  (built from the purged registry)
 with
 
 identifiers as (

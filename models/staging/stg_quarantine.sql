@@ -40,3 +40,7 @@ union all
 ]) }}
 union all
 {{ cdp.quarantine_rows(ref('base_consent__events'), 'consent_events', 'consent_event_id', []) }}
+union all
+{{ cdp.quarantine_rows(ref('base_privacy__deletion_requests'), 'deletion_requests', 'request_id', [
+    ['requested_at', 'requested_at_raw', 'requested_at', 'invalid_timestamp'],
+]) }}

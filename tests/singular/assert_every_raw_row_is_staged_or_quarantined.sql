@@ -9,6 +9,7 @@
     ['wechat_followers', 'stg_wechat__followers'],
     ['service_tickets', 'stg_service__tickets'],
     ['consent_events', 'stg_consent__events'],
+    ['deletion_requests', 'stg_privacy__deletion_requests'],
 ] -%}
 with
 

@@ -1,8 +1,10 @@
 {#
     The activation engine's closed-loop events (source cdp_sync.sync_events), with the
     customer re-mapped to today's id when the synced id has since been merged away.
-    Grain: one row per sync event. Before the first sync run the table does not exist and
-    this model is an empty, typed relation, so `dbt build` works on a fresh warehouse.
+    Grain: one row per sync event. Events of a forgotten customer (privacy_tombstones) are
+    left out until the sync engine's forget pass deletes them. Before the first sync run
+    the table does not exist and this model is an empty, typed relation, so `dbt build`
+    works on a fresh warehouse.
 #}
 {%- set sync_events_source = source('cdp_sync', 'sync_events') %}
 {%- set sync_events_relation = adapter.get_relation(
@@ -42,6 +44,23 @@ sync_events as (
     {%- endif %}
 ),
 
+forgotten_customers as (
+    select identifier_hash
+    from {{ ref('privacy_tombstones') }}
+    where identifier_type = 'customer_id'
+),
+
+sync_events_kept as (
+    select *
+    from sync_events
+    where not exists (
+            select 1
+            from forgotten_customers
+            where forgotten_customers.identifier_hash
+                = {{ cdp.identifier_hash("'customer_id'", 'sync_events.customer_id') }}
+        )
+),
+
 customer_ids as (
     select
         customer_id,
@@ -61,7 +80,7 @@ events_mapped as (
         sync_events.sync_key,
         sync_events.run_id,
         sync_events.occurred_at
-    from sync_events
+    from sync_events_kept as sync_events
     left outer join customer_ids on sync_events.customer_id = customer_ids.customer_id
 )
 

@@ -3,6 +3,13 @@
     identifier is normalised by its type; an event whose identifier is unusable cannot be
     attributed to anyone and is rejected.
 #}
+{{ config(meta={'cdp_privacy': {
+    'mode': 'erase',
+    'keep_columns': ['source_row_id', 'consent_event_id'],
+    'identifier_pairs': [['identifier_type', 'identifier_value']]
+}}) }}
+
+{% set rows_decided %}
 with
 
 source as (
@@ -77,3 +84,6 @@ rejections_decided as (
 )
 
 select * from rejections_decided
+{% endset %}
+
+{{ cdp.erase_forgotten_rows(rows_decided) }}

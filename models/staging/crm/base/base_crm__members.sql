@@ -1,4 +1,11 @@
 {# Every raw CRM row once: cleaned, typed, with the reason it is rejected (null if kept). #}
+{{ config(meta={'cdp_privacy': {
+    'mode': 'erase',
+    'keep_columns': ['source_row_id'],
+    'identifier_columns': [['member_id', 'member_id'], ['member_card', 'member_card_no'], ['email', 'email'], ['phone', 'phone']]
+}}) }}
+
+{% set rows_decided %}
 with
 
 source as (
@@ -65,3 +72,6 @@ rejections_decided as (
 )
 
 select * from rejections_decided
+{% endset %}
+
+{{ cdp.erase_forgotten_rows(rows_decided) }}

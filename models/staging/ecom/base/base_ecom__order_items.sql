@@ -1,4 +1,12 @@
 {# Every raw order line once: cleaned, typed, with the reason it is rejected (null if kept). #}
+{{ config(meta={'cdp_privacy': {
+    'mode': 'erase',
+    'keep_columns': ['source_row_id', 'order_id', 'order_item_id'],
+    'parent': {'model': 'base_ecom__orders', 'key': 'order_id'}
+}}) }}
+-- depends_on: {{ ref('base_ecom__orders') }}
+
+{% set rows_decided %}
 with
 
 source as (
@@ -54,3 +62,6 @@ rejections_decided as (
 )
 
 select * from rejections_decided
+{% endset %}
+
+{{ cdp.erase_forgotten_rows(rows_decided) }}

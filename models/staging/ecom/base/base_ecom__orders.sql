@@ -1,4 +1,11 @@
 {# Every raw order row once: cleaned, typed, with the reason it is rejected (null if kept). #}
+{{ config(meta={'cdp_privacy': {
+    'mode': 'erase',
+    'keep_columns': ['source_row_id', 'order_id'],
+    'identifier_columns': [['member_id', 'member_id'], ['email', 'buyer_email'], ['phone', 'buyer_phone']]
+}}) }}
+
+{% set rows_decided %}
 with
 
 source as (
@@ -67,3 +74,6 @@ rejections_decided as (
 )
 
 select * from rejections_decided
+{% endset %}
+
+{{ cdp.erase_forgotten_rows(rows_decided) }}

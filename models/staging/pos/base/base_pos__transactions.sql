@@ -2,6 +2,13 @@
     Every raw till ticket once: cleaned, typed, with the reason it is rejected (null if kept).
     txn_ts is store local time; var source_time_zones.pos_transactions converts it to UTC.
 #}
+{{ config(meta={'cdp_privacy': {
+    'mode': 'erase',
+    'keep_columns': ['source_row_id', 'transaction_id'],
+    'identifier_columns': [['member_card', 'member_card_no'], ['phone', 'phone']]
+}}) }}
+
+{% set rows_decided %}
 with
 
 source as (
@@ -65,3 +72,6 @@ rejections_decided as (
 )
 
 select * from rejections_decided
+{% endset %}
+
+{{ cdp.erase_forgotten_rows(rows_decided) }}

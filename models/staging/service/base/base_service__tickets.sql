@@ -1,4 +1,11 @@
 {# Every raw service ticket once: cleaned, typed, with the reason it is rejected. #}
+{{ config(meta={'cdp_privacy': {
+    'mode': 'erase',
+    'keep_columns': ['source_row_id', 'ticket_id'],
+    'identifier_columns': [['member_id', 'member_id'], ['phone', 'phone'], ['email', 'email']]
+}}) }}
+
+{% set rows_decided %}
 with
 
 source as (
@@ -64,3 +71,6 @@ rejections_decided as (
 )
 
 select * from rejections_decided
+{% endset %}
+
+{{ cdp.erase_forgotten_rows(rows_decided) }}

@@ -1,4 +1,11 @@
 {# Every raw web event once: cleaned, typed, with the reason it is rejected (null if kept). #}
+{{ config(meta={'cdp_privacy': {
+    'mode': 'erase',
+    'keep_columns': ['source_row_id', 'event_id'],
+    'identifier_columns': [['anonymous_id', 'anonymous_id'], ['member_id', 'member_id']]
+}}) }}
+
+{% set rows_decided %}
 with
 
 source as (
@@ -53,3 +60,6 @@ rejections_decided as (
 )
 
 select * from rejections_decided
+{% endset %}
+
+{{ cdp.erase_forgotten_rows(rows_decided) }}

@@ -1,4 +1,11 @@
 {# Every raw WeChat follower row once: cleaned, typed, with the reason it is rejected. #}
+{{ config(meta={'cdp_privacy': {
+    'mode': 'erase',
+    'keep_columns': ['source_row_id'],
+    'identifier_columns': [['openid', 'openid'], ['unionid', 'unionid'], ['phone', 'phone']]
+}}) }}
+
+{% set rows_decided %}
 with
 
 source as (
@@ -62,3 +69,6 @@ rejections_decided as (
 )
 
 select * from rejections_decided
+{% endset %}
+
+{{ cdp.erase_forgotten_rows(rows_decided) }}

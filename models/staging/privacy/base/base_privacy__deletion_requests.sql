@@ -1,0 +1,68 @@
+{#
+    Every raw deletion request once, with the reason it is rejected (null if kept). The
+    identifier is normalised by its type and kept only as its salted hash
+    (identifier_hash): downstream of raw a deletion request never holds the identifier.
+    A request with an unreadable requested_at is still honoured (requested_at null, the
+    value quarantined).
+#}
+with
+
+source as (
+    select * from {{ source('raw', 'deletion_requests') }}
+),
+
+cleaned as (
+    select
+        {{ cdp.source_row_id(['request_id', 'identifier_type', 'identifier_value',
+            'requested_at']) }} as source_row_id,
+        {{ cdp.clean_text('request_id') }} as request_id,
+        lower({{ cdp.clean_text('identifier_type') }}) as identifier_type,
+        {{ cdp.clean_text('identifier_value') }} is not null as has_identifier_value,
+        {{ cdp.normalize_identifier(
+            'lower(' ~ cdp.clean_text('identifier_type') ~ ')', 'identifier_value'
+        ) }} as identifier_value,
+        {{ cdp.clean_text('requested_at') }} as requested_at_raw,
+        {{ cdp.parse_timestamp_utc('requested_at', 'deletion_requests') }} as requested_at
+    from source
+),
+
+rows_checked as (
+    select
+        source_row_id,
+        request_id,
+        identifier_type,
+        {{ cdp.identifier_hash('identifier_type', 'identifier_value') }} as identifier_hash,
+        requested_at_raw,
+        requested_at,
+        case
+            when request_id is null then 'missing_key'
+            when identifier_type is null
+                or identifier_type not in (
+                    'email', 'phone', 'member_id', 'member_card', 'openid', 'unionid',
+                    'device_id', 'anonymous_id'
+                )
+                then 'invalid_identifier_type'
+            when not has_identifier_value then 'missing_identifier'
+            when identifier_value is null then 'invalid_identifier'
+        end as row_error
+    from cleaned
+),
+
+versions_ranked as (
+    select
+        *,
+        row_number() over (
+            partition by row_error is null, request_id, identifier_hash
+            order by requested_at asc nulls last, source_row_id asc
+        ) as version_rank
+    from rows_checked
+),
+
+rejections_decided as (
+    select
+        *,
+        coalesce(row_error, case when version_rank > 1 then 'duplicate_key' end) as rejection_reason
+    from versions_ranked
+)
+
+select * from rejections_decided
