@@ -7,7 +7,8 @@ Body of each POST::
 
 Normalisation before hashing follows the ad platforms' customer-match rules: email trimmed
 and lower-cased; phone in E.164 (``+`` and digits), with ``default_country_code`` for
-numbers written without one. No other column, and no customer id, is sent.
+numbers written without one. No other column, and no customer id, is sent. A forget batch
+(right to be forgotten) is a ``remove`` of the person's hashes, like a mirror removal.
 """
 
 from __future__ import annotations

@@ -76,6 +76,9 @@ class SyncBatch:
     records: tuple[SyncRecord, ...]
     field_names: tuple[str, ...] = ()
     identifier_names: tuple[str, ...] = ()
+    # A delete batch of people erased under a deletion request (right to be forgotten):
+    # the destination removes everything it holds for them, not only this sync's fields.
+    forget: bool = False
 
     @functools.cached_property
     def batch_id(self) -> str:
@@ -164,6 +167,12 @@ class DestinationResource(ConfigurableResource):
     # Identifier columns the destination needs at least one of; empty means any.
     accepted_identifiers: ClassVar[frozenset[str]] = frozenset()
     accepts_fields: ClassVar[bool] = True
+    # Right to be forgotten (see orchestration/syncs/forget.py): a destination that erases
+    # a person by record key alone receives no other identifier in forget batches; one that
+    # keeps a history (file exports) receives forget batches also for people a mirror
+    # removal already deleted, so it can scrub them from what it wrote before.
+    forget_by_key: ClassVar[bool] = False
+    keeps_history: ClassVar[bool] = False
 
     @field_validator("pii")
     @classmethod

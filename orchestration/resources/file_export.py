@@ -11,6 +11,12 @@ so a reader never sees half a file. A part's name is derived from the idempotenc
 its rows: a batch re-sent after a crash replaces the identical file instead of adding one.
 Each part carries ``_operation`` and ``_idempotency_key`` columns; consumers apply parts in
 manifest order.
+
+Right to be forgotten: a forget batch writes ``forget-<batch_id>`` parts holding only
+``_operation`` (``delete``), ``_idempotency_key``, ``_record_key`` and ``_forget`` (true),
+then rewrites every earlier part of the sync without the forgotten people's rows and brings
+the manifests' ``sha256`` / ``rows`` of the rewritten parts up to date (``scrubbed: true``).
+Both steps are idempotent, so a forget batch re-sent after a crash completes the scrub.
 """
 
 from __future__ import annotations
@@ -25,6 +31,7 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 from pydantic import Field, field_validator
@@ -73,6 +80,8 @@ class FileDestinationResource(DestinationResource):
     """Delta files on a local or mounted file system."""
 
     destination_type = "file"
+    forget_by_key = True
+    keeps_history = True
 
     path: str = Field(description="Folder receiving the exports.")
     formats: list[str] = Field(
@@ -111,11 +120,13 @@ class FileExportSession(DestinationSession):
     def send(self, batch: SyncBatch) -> BatchResult:
         self.rate_limiter.acquire()
         folder = self.root / batch.sync_key / "parts"
-        table = self._table(batch)
-        self.columns = table.column_names
+        table = self._forget_table(batch) if batch.forget else self._table(batch)
+        if not batch.forget or not self.columns:
+            self.columns = table.column_names
+        prefix = "forget" if batch.forget else batch.operation
         digest = hashlib.sha256()
         for file_format in self.formats:
-            target = folder / f"{batch.operation}-{batch.batch_id}.{file_format}"
+            target = folder / f"{prefix}-{batch.batch_id}.{file_format}"
             reused = target.exists()
             if not reused:
                 atomic_write(target, lambda path, fmt=file_format: _write(table, path, fmt))
@@ -129,7 +140,11 @@ class FileExportSession(DestinationSession):
                 "rows": table.num_rows,
                 "sha256": file_sha256,
                 "reused_from_earlier_attempt": reused,
+                **({"forget": True} if batch.forget else {}),
             })
+        if batch.forget:
+            scrub_parts(self.root / batch.sync_key,
+                        {record.record_key for record in batch.records})
         return BatchResult.all_accepted(batch, payload_sha256=digest.hexdigest())
 
     def finish(self, summary: RunSummary) -> None:
@@ -153,6 +168,17 @@ class FileExportSession(DestinationSession):
             atomic_write(target, lambda path: path.write_bytes(content))
 
     @staticmethod
+    def _forget_table(batch: SyncBatch) -> pa.Table:
+        """Only what a consumer needs to delete the people: no identifier, no field."""
+        return pa.table({
+            "_operation": pa.array(["delete"] * len(batch.records), type=pa.string()),
+            "_idempotency_key": pa.array([r.idempotency_key for r in batch.records],
+                                         type=pa.string()),
+            "_record_key": pa.array([r.record_key for r in batch.records], type=pa.string()),
+            "_forget": pa.array([True] * len(batch.records), type=pa.bool_()),
+        })
+
+    @staticmethod
     def _table(batch: SyncBatch) -> pa.Table:
         names = list(dict.fromkeys([*batch.identifier_names, *batch.field_names]))
         columns: dict[str, list[Any]] = {
@@ -168,6 +194,66 @@ class FileExportSession(DestinationSession):
             ]
         arrays = {name: _array(values) for name, values in columns.items()}
         return pa.table(arrays)
+
+
+def scrub_parts(sync_folder: Path, record_keys: set[str]) -> list[Path]:
+    """Rewrite the sync's parts (not its forget parts) without rows of ``record_keys``, then
+    refresh the manifests listing them; returns the rewritten parts."""
+    rewritten: list[Path] = []
+    wanted = pa.array(sorted(record_keys), type=pa.string())
+    for part in sorted((sync_folder / "parts").glob("*")):
+        file_format = part.suffix.lstrip(".")
+        if part.name.startswith(("forget-", ".")) or file_format not in ("csv", "parquet"):
+            continue
+        table = _read_part(part, file_format)
+        if "_record_key" not in table.column_names:
+            continue
+        keys = pc.cast(table.column("_record_key"), pa.string())
+        hit = pc.fill_null(pc.is_in(keys, value_set=wanted), False)
+        if not pc.any(hit).as_py():
+            continue
+        kept = table.filter(pc.invert(hit))
+        atomic_write(part, lambda path, t=kept, f=file_format: _write(t, path, f))
+        rewritten.append(part)
+    refresh_manifests(sync_folder)
+    return rewritten
+
+
+def refresh_manifests(sync_folder: Path) -> None:
+    """Bring each manifest's sha256 and rows of a part rewritten since up to date."""
+    digests: dict[Path, str] = {}
+    manifests = [*sorted((sync_folder / "manifests").glob("*.json")),
+                 sync_folder / "manifest.json"]
+    for manifest_path in manifests:
+        if not manifest_path.exists():
+            continue
+        manifest = json.loads(manifest_path.read_text())
+        changed = False
+        for entry in manifest.get("files", []):
+            part = sync_folder / entry["path"]
+            if not part.exists():
+                continue
+            if part not in digests:
+                digests[part] = sha256_file(part)
+            if digests[part] != entry.get("sha256"):
+                entry["sha256"] = digests[part]
+                entry["rows"] = _read_part(part, entry["format"]).num_rows
+                entry["scrubbed"] = True
+                changed = True
+        if changed:
+            content = json.dumps(manifest, indent=2, sort_keys=True).encode()
+            atomic_write(manifest_path, lambda path, c=content: path.write_bytes(c))
+
+
+def _read_part(path: Path, file_format: str) -> pa.Table:
+    if file_format == "parquet":
+        return pq.read_table(path)
+    names = pa_csv.open_csv(path).schema.names
+    return pa_csv.read_csv(path, convert_options=pa_csv.ConvertOptions(
+        column_types={name: pa.string() for name in names},
+        strings_can_be_null=True,
+        quoted_strings_can_be_null=False,
+    ))
 
 
 def _array(values: list[Any]) -> pa.Array:

@@ -4,7 +4,8 @@ The table is created when missing (``create_table: true``): the key column, one 
 column per identifier and field (lists and objects as JSON text), and bookkeeping columns
 ``cdp_sync_key``, ``cdp_idempotency_key``, ``cdp_synced_at``. Columns added to a sync later
 are added to the table. Each batch is one transaction: rows are copied into a temporary
-table and merged with ``insert ... on conflict``, so re-sending a batch is harmless.
+table and merged with ``insert ... on conflict``, so re-sending a batch is harmless. A
+delete, and a forget batch (right to be forgotten), deletes the rows by key.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ class PostgresDestinationResource(DestinationResource):
     """A table in a PostgreSQL database (a CRM replica, an app's database)."""
 
     destination_type = "postgres"
+    forget_by_key = True
 
     table: str = Field(description="Target table as schema.table.")
     key_column: str = Field(default="customer_id")

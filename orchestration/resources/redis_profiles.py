@@ -5,6 +5,8 @@ nulls remove the field) plus ``_sync:<sync_key>`` = idempotency key and
 ``_synced_at:<sync_key>``. A
 delete (mirror mode) removes exactly those fields; Redis drops a hash left empty, so a
 customer held by no sync has no key. Fields are shared by syncs writing the same name.
+A forget batch (right to be forgotten) deletes the customer's whole key, whatever syncs
+wrote there.
 """
 
 from __future__ import annotations
@@ -41,6 +43,7 @@ class RedisDestinationResource(DestinationResource):
     """A Redis (or Redis-compatible) server used as a low-latency profile store."""
 
     destination_type = "redis"
+    forget_by_key = True
 
     host: str = Field(default="127.0.0.1")
     port: int = Field(default=6379)
@@ -108,6 +111,10 @@ class RedisProfileSession(DestinationSession):
         owners: list[str] = []
         for record in batch.records:
             key = self.key_prefix + record.record_key
+            if batch.forget:
+                pipeline.delete(key)
+                owners.append(record.idempotency_key)
+                continue
             if batch.operation == "delete":
                 pipeline.hdel(key, marker, stamp, *names)
                 owners.append(record.idempotency_key)

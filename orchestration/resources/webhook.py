@@ -9,6 +9,10 @@ Body of each POST::
 
 Receivers de-duplicate on each record's ``idempotency_key`` (stable for one row change), so
 a batch re-sent after a crash or a retry is applied once.
+
+Right to be forgotten: a ``delete`` batch with ``"forget": true`` names people erased under
+a deletion request (identifiers as last synced, so the receiver can find them). The
+receiver deletes everything it holds for them, keeping no copy of the request's identifiers.
 """
 
 from __future__ import annotations
@@ -68,7 +72,7 @@ class WebhookSession(DestinationSession):
 
     def send(self, batch: SyncBatch) -> BatchResult:
         def build_body(records: Sequence[SyncRecord]) -> dict[str, Any]:
-            return {
+            body: dict[str, Any] = {
                 "sync": batch.sync_key,
                 "audience": batch.audience,
                 "destination": batch.destination,
@@ -76,8 +80,11 @@ class WebhookSession(DestinationSession):
                 "batch_id": batch.batch_id,
                 "batch_number": batch.batch_number,
                 "operation": batch.operation,
-                "records": [record_payload(record) for record in records],
             }
+            if batch.forget:
+                body["forget"] = True
+            body["records"] = [record_payload(record) for record in records]
+            return body
 
         return self.sender.post_batch(batch, build_body)
 

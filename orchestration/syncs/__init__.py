@@ -4,6 +4,7 @@ Public entry points (imported lazily, so importing this package is cheap):
 
 - ``run_syncs(audiences=None, *, target=None, dry_run=False, ...)`` -> list[SyncResult]
 - ``replay_dead_letters(audiences=None, ...)``
+- ``forget_people(...)`` -> ForgetReport: the right-to-be-forgotten pass alone
 - ``load_project(manifest=..., destinations_file=...)`` -> SyncProject
 - ``SyncEngine`` / ``SyncOptions`` / ``SyncResult`` for callers holding their own connection
 - ``sync`` (click group) in ``orchestration.syncs.cli``
@@ -16,6 +17,8 @@ from typing import Any
 _EXPORTS = {
     "run_syncs": "orchestration.syncs.runner",
     "replay_dead_letters": "orchestration.syncs.runner",
+    "forget_people": "orchestration.syncs.runner",
+    "ForgetReport": "orchestration.syncs.forget",
     "order_syncs": "orchestration.syncs.runner",
     "load_project": "orchestration.syncs.config",
     "SyncProject": "orchestration.syncs.config",

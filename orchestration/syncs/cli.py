@@ -1,4 +1,5 @@
-"""`cdp sync ...`: run audience syncs, preview them, replay dead letters, show recent runs.
+"""`cdp sync ...`: run audience syncs, preview them, replay dead letters, show recent runs,
+forget erased people (right to be forgotten).
 
 Registered into the `cdp` command by its owner (``cli.add_command(sync)``); also runs on
 its own: ``python -m orchestration.syncs.cli run --all --dry-run``.
@@ -93,6 +94,33 @@ def replay_command(
     _exit_on_failure(results)
 
 
+@sync.command("forget")
+@_common_options
+def forget_command(
+    target: str,
+    manifest: Path | None,
+    destinations_file: Path | None,
+    project_dir: Path | None,
+) -> None:
+    """Forget the people of dbt's privacy tombstones in every sync: deletes at the
+    destinations that hold them, then a purge of the sync state. Every sync run does this
+    first; safe to re-run."""
+    from orchestration.syncs.runner import forget_people
+
+    try:
+        report = forget_people(target=target, manifest=manifest,
+                               destinations_file=destinations_file, project_dir=project_dir)
+    except (SyncError, FileNotFoundError) as error:
+        raise click.ClickException(str(error)) from error
+    for result in report.runs:
+        _print_result(result, 0)
+    for note in report.notes:
+        if not note.startswith("forget_unsupported"):
+            console.print(f"[yellow]{note}[/]")
+    console.print(report.summary())
+    _exit_on_failure(report.runs)
+
+
 @sync.command("status")
 @click.option("--limit", default=20, show_default=True)
 @click.option("--target", envvar="DBT_TARGET", default="dev", show_default=True)
@@ -176,6 +204,18 @@ def _print_result(result: Any, sample: int) -> None:
             console.print(table)
         return
     colour = {"success": "green", "partial": "yellow"}.get(result.status, "red")
+    if result.mode == "forget":
+        if result.status == "forget_unsupported":
+            console.print(f"[yellow]{result.notes[0]}[/]")
+            return
+        console.print(
+            f"[bold]{result.sync_key}[/] forget [{colour}]{result.status}[/]: "
+            f"{result.rows_removed} forgotten people deleted at {result.destination}, "
+            f"failed {result.rows_failed}"
+        )
+        if result.error_sample:
+            console.print(f"  [red]{result.error_sample.splitlines()[0]}[/]")
+        return
     console.print(
         f"[bold]{result.sync_key}[/] [{colour}]{result.status}[/]: "
         f"+{result.rows_added} ~{result.rows_changed} -{result.rows_removed}, "

@@ -21,6 +21,7 @@ import yaml
 from orchestration.resources.base import DEFAULT_PII_COLUMNS, DestinationResource
 from orchestration.resources.destinations import build_destination
 from orchestration.syncs.errors import ConfigError, PiiPolicyError
+from orchestration.syncs.forget import DEFAULT_TOMBSTONES, tombstone_relation
 from orchestration.warehouse import find_project_dir
 
 MODES = ("upsert", "mirror", "insert")
@@ -108,6 +109,8 @@ class SyncProject:
     policies: Policies
     destinations: dict[str, DestinationResource]
     syncs: list[AudienceSync]
+    # (schema, name) of dbt's privacy_tombstones model (right to be forgotten, forget.py).
+    tombstones: tuple[str, str] = DEFAULT_TOMBSTONES
 
     def select(self, audiences: Sequence[str] | None = None) -> list[AudienceSync]:
         """Syncs of the named audiences (``winback`` or ``aud_winback`` or a sync key)."""
@@ -485,4 +488,5 @@ def load_project(
         policies=policies,
         destinations=destinations,
         syncs=parse_audience_syncs(manifest_data),
+        tombstones=tombstone_relation(manifest_data),
     )

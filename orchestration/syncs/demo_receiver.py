@@ -5,7 +5,8 @@ destination of destinations.yml; ``cdp sync receiver`` runs it in the foreground
 trying ``cdp sync run`` by hand. It behaves like the destinations the engine is built for:
 de-duplicates on each record's idempotency key (also across restarts, from its log),
 checks the HMAC signature when a secret is configured, and appends every accepted record
-to ``<project>/.cdp/demo_webhook/received.jsonl``.
+to ``<project>/.cdp/demo_webhook/received.jsonl``. A forget batch (``"forget": true``, right
+to be forgotten) removes the people's earlier lines and logs the deletes without identifiers.
 """
 
 from __future__ import annotations
@@ -66,17 +67,42 @@ class DemoReceiver:
             records = batch["records"]
         except (ValueError, KeyError, TypeError):
             return 400, b'{"error": "expected a JSON object with records"}'
+        forget = bool(batch.get("forget"))
         with self.lock:
             fresh = [r for r in records if r.get("idempotency_key") not in self.seen]
             self.duplicates += len(records) - len(fresh)
             self.accepted += len(fresh)
             self.seen.update(record["idempotency_key"] for record in fresh)
+            if forget:
+                self._forget({str(record.get("record_key")) for record in records})
+                fresh = [
+                    {key: record.get(key) for key in ("idempotency_key", "record_key",
+                                                      "operation")} | {"forget": True}
+                    for record in fresh
+                ]
             if fresh:
                 self.log_path.parent.mkdir(parents=True, exist_ok=True)
                 with open(self.log_path, "a") as log:
                     for record in fresh:
                         log.write(json.dumps({"sync": batch.get("sync"), **record}) + "\n")
         return 200, b"{}"
+
+    def _forget(self, record_keys: set[str]) -> None:
+        """Drop the logged records of these people (their forget records stay)."""
+        if not self.log_path.exists():
+            return
+        lines = self.log_path.read_text().splitlines(keepends=True)
+        kept = [
+            line for line in lines
+            if line.strip() and (
+                str(json.loads(line).get("record_key")) not in record_keys
+                or json.loads(line).get("forget")
+            )
+        ]
+        if len(kept) != len(lines):
+            temporary = self.log_path.with_suffix(".tmp")
+            temporary.write_text("".join(kept))
+            temporary.replace(self.log_path)
 
     def _handler(self) -> type[BaseHTTPRequestHandler]:
         receiver = self

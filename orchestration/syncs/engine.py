@@ -14,20 +14,33 @@ killed after the destination took a batch but before the commit re-sends that ba
 the same keys on the next run, and the destination drops the duplicates. A run log row
 (``cdp_sync_runs``) is kept up to date per batch; a run found still ``running`` by the
 next run of the same sync is marked ``interrupted``.
+
+Before planning, a run forgets the people of the privacy tombstones in its sync's state
+(``forget``: deletes at the destination, then a purge of ``cdp_sync``); ``SyncEngine.forget``
+runs that pass for any set of syncs (``run_syncs`` and ``cdp sync forget`` run it first).
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
-from orchestration.resources.base import DestinationResource, DestinationSession, RunSummary
+from orchestration.resources.base import (
+    DestinationResource,
+    DestinationSession,
+    RunSummary,
+)
 from orchestration.resources.warehouse import WarehouseConnection
 from orchestration.syncs import state
 from orchestration.syncs.config import AudienceSync, Policies
 from orchestration.syncs.delivery import Delivery
-from orchestration.syncs.errors import ConfigError, SyncAlreadyRunningError, WarehouseDataError
+from orchestration.syncs.errors import (
+    ConfigError,
+    SyncAlreadyRunningError,
+    WarehouseDataError,
+)
+from orchestration.syncs.forget import DEFAULT_TOMBSTONES, ForgetPass, ForgetReport
 from orchestration.syncs.planning import CONSENT_RELATION, EVENTS_RELATION, Planner
 from orchestration.syncs.results import (
     SUPPRESSION_REASONS,
@@ -56,10 +69,12 @@ class SyncEngine:
         policies: Policies,
         *,
         all_syncs: Sequence[AudienceSync] = (),
+        tombstones: tuple[str, str] = DEFAULT_TOMBSTONES,
     ) -> None:
         self.wh = warehouse
         self.policies = policies
-        self.planner = Planner(warehouse, policies, all_syncs)
+        self.forgetter = ForgetPass(warehouse, tombstones, self._now)
+        self.planner = Planner(warehouse, policies, all_syncs, forget=self.forgetter)
         self.delivery = Delivery(warehouse, policies, self._now)
         self._tables_ready = False
         self._clock: dt.datetime | None = None
@@ -67,6 +82,28 @@ class SyncEngine:
     def _now(self) -> dt.datetime:
         """The run's clock: ``SyncOptions.now`` when given (tests, backfills), else UTC now."""
         return self._clock or utc_now()
+
+    def _ensure_tables(self) -> None:
+        if not self._tables_ready:
+            state.ensure_tables(self.wh)
+            self._tables_ready = True
+
+    def forget(
+        self,
+        destinations: Mapping[str, DestinationResource],
+        *,
+        sync_keys: Sequence[str] | None = None,
+        actor: str | None = None,
+        now: dt.datetime | None = None,
+    ) -> ForgetReport:
+        """Forget the people of the privacy tombstones in the state of ``sync_keys`` (every
+        sync's when None): deletes at ``destinations`` (by name), then a purge of cdp_sync.
+        Destination failures show in the report's runs; the pass never raises for them."""
+        if now is not None:
+            self._clock = now
+        self._ensure_tables()
+        return self.forgetter.run(destinations, sync_keys=sync_keys,
+                                  actor=actor or default_actor())
 
     def preflight(self, sync: AudienceSync) -> list[str]:
         """Check the audience relation has every declared column; returns its columns."""
@@ -119,9 +156,12 @@ class SyncEngine:
             started_at=now,
         )
         self.preflight(sync)
-        if not self._tables_ready:
-            state.ensure_tables(self.wh)
-            self._tables_ready = True
+        self._ensure_tables()
+        if options.forget and not options.dry_run:
+            report = self.forget({sync.destination: destination}, sync_keys=[sync.sync_key],
+                                 actor=actor)
+            result.rows_forgotten = report.rows_deleted
+            result.notes.extend(report.notes)
         if not self.wh.try_lock(sync.sync_key):
             raise SyncAlreadyRunningError(f"sync {sync.sync_key!r} is running elsewhere")
         try:

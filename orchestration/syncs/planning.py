@@ -16,6 +16,8 @@ Eligible = audience minus suppressed. Added = eligible and not in state (or remo
 changed = hash differs (upsert, mirror); removed = in state and not eligible (mirror): a
 member whose consent was withdrawn since the last run is removed from a mirrored
 destination. A removal leaves a tombstone (``is_removed``) in ``cdp_sync_state``.
+People in the privacy tombstones (right to be forgotten, see ``forget``) are dropped from
+the changes whatever their kind: never sent again, never kept as a removal tombstone.
 Rows left in ``cdp_sync_in_flight`` (a killed run, an outage after the destination took
 the batch) are in doubt: eligible ones are sent again (same key when unchanged, so the
 destination drops the duplicate), and in mirror mode those that were never recorded as
@@ -33,6 +35,7 @@ from orchestration.resources.warehouse import WarehouseConnection
 from orchestration.syncs import state
 from orchestration.syncs.config import AudienceSync, Policies
 from orchestration.syncs.errors import WarehouseDataError
+from orchestration.syncs.forget import ForgetPass
 from orchestration.syncs.results import SyncOptions, SyncResult
 
 CONSENT_RELATION = ("marts", "customer_consent")
@@ -55,10 +58,12 @@ class Planner:
         warehouse: WarehouseConnection,
         policies: Policies,
         all_syncs: Sequence[AudienceSync] = (),
+        forget: ForgetPass | None = None,
     ) -> None:
         self.wh = warehouse
         self.policies = policies
         self.all_syncs = list(all_syncs)
+        self.forget = forget
 
     def plan(
         self, sync: AudienceSync, options: SyncOptions, now: dt.datetime, result: SyncResult
@@ -67,6 +72,7 @@ class Planner:
         self._stage_audience(sync, options)
         self._suppress(sync, now)
         self._diff(sync, options)
+        self._drop_forgotten()
         if not options.replay:
             result.rows_held_in_dead_letter = self._hold_dead_letters(sync)
         self._apply_frequency_cap(sync, now)
@@ -307,6 +313,13 @@ class Planner:
             """,
             params,
         )
+
+    def _drop_forgotten(self) -> None:
+        """Forgotten people leave the changes (adds, changes and removals alike)."""
+        if self.forget is None or not self.forget.available():
+            return
+        condition, params = self.forget.hash_condition("_cdp_record_key")
+        self.wh.execute(f"delete from {CHANGES} where {condition}", params)
 
     def _hold_dead_letters(self, sync: AudienceSync) -> int:
         condition = (

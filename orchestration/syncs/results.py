@@ -38,11 +38,15 @@ class SyncOptions:
     now: dt.datetime | None = None
     actor: str | None = None
     sample_size: int = 5
+    # Run the forget pass of the sync first (``run_syncs`` runs it for every sync at once,
+    # then passes False).
+    forget: bool = True
 
 
 @dataclass
 class SyncResult:
-    """What a run did (or, for a dry run, would do)."""
+    """What a run did (or, for a dry run, would do). A forget run (mode ``forget``) counts
+    the deletes the destination took for forgotten people as ``rows_removed``."""
 
     run_id: str
     sync_key: str
@@ -61,6 +65,10 @@ class SyncResult:
     rows_held_in_dead_letter: int = 0
     suppressed_by_reason: dict[str, int] = field(default_factory=dict)
     batches_sent: int = 0
+    # Deletes the destination took for forgotten people before this run's diff (see
+    # forget.py), and notes such as forget_unsupported.
+    rows_forgotten: int = 0
+    notes: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     sample: list[dict[str, Any]] = field(default_factory=list)
     started_at: dt.datetime = field(default_factory=utc_now)

@@ -3,11 +3,14 @@
     from orchestration.syncs import run_syncs
     results = run_syncs(target="dev")                  # every audience's syncs
     results = run_syncs(["winback"], dry_run=True)     # plan only
+    report = forget_people(target="dev")               # right to be forgotten, alone
 
 ``cdp demo`` runs ``demo_step(warehouse)`` after ``dbt build`` (a post-build step).
 
 Everything that can fail on configuration (destinations, PII policy, secrets, audience
-columns) is checked for all selected syncs before the first row is sent.
+columns) is checked for all selected syncs before the first row is sent. A run starts with
+the forget pass (``forget``) of the selected syncs (every sync's when none is named): its
+forget runs come first in the results (mode ``forget``).
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from orchestration.syncs.demo_receiver import (
 )
 from orchestration.syncs.engine import SyncEngine, SyncOptions, SyncResult
 from orchestration.syncs.errors import SyncError
+from orchestration.syncs.forget import ForgetReport
 from orchestration.warehouse import Warehouse
 
 
@@ -79,13 +83,25 @@ def run_syncs(
     project.validate(selected)
     warehouse = warehouse or default_warehouse(target, project_dir)
     options = SyncOptions(
-        dry_run=dry_run, replay=replay, now=now, actor=actor, sample_size=sample_size
+        dry_run=dry_run, replay=replay, now=now, actor=actor, sample_size=sample_size,
+        forget=False,
     )
     results: list[SyncResult] = []
     with warehouse.connect() as connection:
-        engine = SyncEngine(connection, project.policies, all_syncs=project.syncs)
+        engine = SyncEngine(connection, project.policies, all_syncs=project.syncs,
+                            tombstones=project.tombstones)
         for sync in selected:
             engine.preflight(sync)
+        if not dry_run:
+            report = engine.forget(
+                project.destinations,
+                sync_keys=None if not audiences else [sync.sync_key for sync in selected],
+                actor=actor, now=now,
+            )
+            for result in report.runs:
+                results.append(result)
+                if on_result is not None:
+                    on_result(result)
         if replay:
             selected = [sync for sync in selected if _open_dead_letters(engine, sync)]
         for sync in order_syncs(selected, project.policies):
@@ -94,6 +110,30 @@ def run_syncs(
             if on_result is not None:
                 on_result(result)
     return results
+
+
+def forget_people(
+    *,
+    target: str | None = None,
+    project: SyncProject | None = None,
+    warehouse: WarehouseResource | None = None,
+    manifest: Mapping[str, Any] | str | Path | None = None,
+    destinations_file: str | Path | None = None,
+    project_dir: str | Path | None = None,
+    now: dt.datetime | None = None,
+    actor: str | None = None,
+) -> ForgetReport:
+    """The forget pass alone, over every sync's state (``cdp sync forget``): deletes of the
+    people in the privacy tombstones at every destination that delivered them, then a
+    purge of ``cdp_sync``. Safe to re-run; a failed destination leaves its deletes pending."""
+    project = project or load_project(
+        manifest=manifest, destinations_file=destinations_file, project_dir=project_dir
+    )
+    warehouse = warehouse or default_warehouse(target, project_dir)
+    with warehouse.connect() as connection:
+        engine = SyncEngine(connection, project.policies, all_syncs=project.syncs,
+                            tombstones=project.tombstones)
+        return engine.forget(project.destinations, actor=actor, now=now)
 
 
 def replay_dead_letters(audiences: Sequence[str] | None = None, **kwargs: Any) -> list[SyncResult]:

@@ -231,6 +231,7 @@ def postgres_warehouse(database: str, tmp_path: Path) -> TestWarehouse:
     warehouse.sql("drop schema if exists audiences cascade")
     warehouse.sql("drop schema if exists marts cascade")
     warehouse.sql("drop schema if exists cdp_sync cascade")
+    warehouse.sql("drop schema if exists privacy cascade")
     return warehouse
 
 
