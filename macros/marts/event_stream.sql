@@ -5,13 +5,16 @@
     since: {source_name: SQL timestamp expression}; a source listed here contributes only
         events at or after it (each source branch filters its own rows, before the identity
         join, so a small window stays small on every engine). Empty: all events.
+    loaded: the relation already holding events (fct_events itself on an incremental run);
+        a source listed in `since` then also contributes its older events whose event_id is
+        not in `loaded` (rows that arrived late, after their window had passed).
 
     event_id is `<source_name>:<record key>` (WeChat adds `:subscribe` / `:unsubscribe`,
     one record giving two events), so ids from different sources never collide. Records of
     the identity sources get their customer in one join with identity_source_records;
     orders, consent and sync events arrive resolved.
 #}
-{% macro event_stream(since={}) -%}
+{% macro event_stream(since={}, loaded=none) -%}
     with
 
     web_events as (
@@ -105,7 +108,9 @@
             occurred_at,
             page_url as event_context
         from web_events
-        where {{ cdp.event_window(since, 'web_events', 'occurred_at') }}
+        where {{ cdp.event_window(
+            since, 'web_events', 'occurred_at', "'web_events:' || web_events.event_id", loaded
+        ) }}
 
         union all
 
@@ -118,7 +123,9 @@
             occurred_at,
             app_platform as event_context
         from app_events
-        where {{ cdp.event_window(since, 'app_events', 'occurred_at') }}
+        where {{ cdp.event_window(
+            since, 'app_events', 'occurred_at', "'app_events:' || app_events.event_id", loaded
+        ) }}
 
         union all
 
@@ -132,7 +139,10 @@
             cast(null as {{ dbt.type_string() }}) as event_context
         from wechat_followers
         where subscribed_at is not null
-            and {{ cdp.event_window(since, 'wechat_followers', 'subscribed_at') }}
+            and {{ cdp.event_window(
+                since, 'wechat_followers', 'subscribed_at',
+                "'wechat_followers:' || wechat_followers.openid || ':subscribe'", loaded
+            ) }}
 
         union all
 
@@ -146,7 +156,10 @@
             cast(null as {{ dbt.type_string() }}) as event_context
         from wechat_followers
         where unsubscribed_at is not null
-            and {{ cdp.event_window(since, 'wechat_followers', 'unsubscribed_at') }}
+            and {{ cdp.event_window(
+                since, 'wechat_followers', 'unsubscribed_at',
+                "'wechat_followers:' || wechat_followers.openid || ':unsubscribe'", loaded
+            ) }}
 
         union all
 
@@ -159,7 +172,10 @@
             created_at as occurred_at,
             ticket_channel as event_context
         from service_tickets
-        where {{ cdp.event_window(since, 'service_tickets', 'created_at') }}
+        where {{ cdp.event_window(
+            since, 'service_tickets', 'created_at',
+            "'service_tickets:' || service_tickets.ticket_id", loaded
+        ) }}
     ),
 
     record_events_resolved as (
@@ -195,10 +211,15 @@
         from orders
         where (
             source_name = 'ecom_orders'
-            and {{ cdp.event_window(since, 'ecom_orders', 'ordered_at') }}
+            and {{ cdp.event_window(
+                since, 'ecom_orders', 'ordered_at', "'ecom_orders:' || orders.order_id", loaded
+            ) }}
         ) or (
             source_name = 'pos_transactions'
-            and {{ cdp.event_window(since, 'pos_transactions', 'ordered_at') }}
+            and {{ cdp.event_window(
+                since, 'pos_transactions', 'ordered_at', "'pos_transactions:' || orders.order_id",
+                loaded
+            ) }}
         )
     ),
 
@@ -214,7 +235,10 @@
             cast(null as decimal(18, 2)) as revenue,
             consent_channel || ':' || purpose as event_context
         from consent_events
-        where {{ cdp.event_window(since, 'consent_events', 'occurred_at') }}
+        where {{ cdp.event_window(
+            since, 'consent_events', 'occurred_at',
+            "'consent_events:' || consent_events.consent_event_id", loaded
+        ) }}
     ),
 
     sync_loop_back_events as (
@@ -229,7 +253,9 @@
             cast(null as decimal(18, 2)) as revenue,
             audience || ':' || destination as event_context
         from sync_events
-        where {{ cdp.event_window(since, 'sync_events', 'occurred_at') }}
+        where {{ cdp.event_window(
+            since, 'sync_events', 'occurred_at', "'sync_events:' || sync_events.event_id", loaded
+        ) }}
     ),
 
     events_unioned as (

@@ -3,24 +3,29 @@
     says what each source contributes). Incremental, delete+insert on event_id, which both
     DuckDB and PostgreSQL support.
 
-    Each incremental run writes two sets of rows:
+    Each incremental run writes three sets of rows:
     1. Late data: per source, every event at or after (that source's latest occurred_at
        already loaded) minus var marts_events_lookback_days, recomputed from the sources;
        each source branch filters its own rows first, so the window stays small.
        Per source, because sources run on different clocks: sync events arrive in real
        time while a historical load may still be filling in last year's web events.
-    2. Identity changes: older rows whose customer_id is retired (merged away) or belongs
+    2. Older events not loaded yet, however old (rows that arrived after their window had
+       passed): the same branches also keep the events whose event_id is not in this table.
+    3. Identity changes: older rows whose customer_id is retired (merged away) or belongs
        to a customer whose identifiers changed in identity_customer_registry since this
-       model last ran (merges and splits alike, both the old and the new id). They are
-       re-resolved the way event_stream resolves them, from the small lookups
-       (identity_source_records by record; consent by consent event; sync events by the
-       id map), without re-reading event sources outside the window.
-    A full refresh gives the same rows (processed_at aside); the test
+       model last ran (merges and splits alike, both the old and the new id), and older
+       rows without a customer (an identifier seen first on a consent event and only later
+       on a record that gives it a customer). They are re-resolved the way event_stream
+       resolves them, from the small lookups (identity_source_records by record; consent
+       by consent event; sync events by the id map), without re-reading event sources
+       outside the window.
+    A full refresh gives the same rows (processed_at aside): tests/python/test_marts.py
+    appends late rows and compares with `--full-refresh`, and the data test
     marts__fct_events_matches_full_refresh compares with int_events_unioned (the same
-    macro without a window) on every build. What an incremental
-    run cannot see, and a full refresh fixes: events arriving later than the lookback, rows
-    deleted from a source, and a record moving customer without any id change (an
-    identifier becoming excluded, for instance).
+    macro without a window) on every build. What an incremental run cannot see, and a full
+    refresh fixes: a row changed in a source outside the lookback (same key, new content),
+    rows deleted from a source, and a record moving from one customer to another without
+    any id change (an identifier becoming excluded, for instance).
 #}
 -- depends_on: {{ ref('identity_customer_registry') }}
 -- depends_on: {{ ref('int_customer_ids_resolved') }}
@@ -83,7 +88,7 @@ events as (
                 ~ " where source_name = '" ~ source_name ~ "')"}) %}
         {%- endfor %}
     {%- endif %}
-    {{ cdp.event_stream(since=since) }}
+    {{ cdp.event_stream(since=since, loaded=this) }}
 ),
 {%- if is_incremental() %}
 
@@ -140,7 +145,7 @@ events as (
         select customer_id from retired_customer_ids
     ),
 
-    rows_of_changed_customers as (
+    rows_of_changed_or_no_customer as (
         select
             loaded_rows.event_id,
             loaded_rows.customer_id,
@@ -155,37 +160,54 @@ events as (
         inner join
             changed_customer_ids
             on loaded_rows.customer_id = changed_customer_ids.customer_id
+        union all
+        select
+            loaded_rows.event_id,
+            loaded_rows.customer_id,
+            loaded_rows.event_type,
+            loaded_rows.channel,
+            loaded_rows.source_name,
+            loaded_rows.source_key,
+            loaded_rows.occurred_at,
+            loaded_rows.revenue,
+            loaded_rows.event_context
+        from {{ this }} as loaded_rows
+        where loaded_rows.customer_id is null
+    ),
+
+    rows_to_re_resolve as (
+        select * from rows_of_changed_or_no_customer
         where not exists (
                 select 1 from events
-                where events.event_id = loaded_rows.event_id
+                where events.event_id = rows_of_changed_or_no_customer.event_id
             )
     ),
 
     rows_re_resolved as (
         select
-            rows_of_changed_customers.event_id,
-            case rows_of_changed_customers.source_name
+            rows_to_re_resolve.event_id,
+            case rows_to_re_resolve.source_name
                 when 'consent_events' then consent_events.customer_id
                 when 'sync_events' then sync_events.customer_id
                 else source_records.customer_id
             end as customer_id,
-            rows_of_changed_customers.event_type,
-            rows_of_changed_customers.channel,
-            rows_of_changed_customers.source_name,
-            rows_of_changed_customers.source_key,
-            rows_of_changed_customers.occurred_at,
-            rows_of_changed_customers.revenue,
-            rows_of_changed_customers.event_context
-        from rows_of_changed_customers
+            rows_to_re_resolve.event_type,
+            rows_to_re_resolve.channel,
+            rows_to_re_resolve.source_name,
+            rows_to_re_resolve.source_key,
+            rows_to_re_resolve.occurred_at,
+            rows_to_re_resolve.revenue,
+            rows_to_re_resolve.event_context
+        from rows_to_re_resolve
         left outer join source_records
-            on rows_of_changed_customers.source_name || ':' || rows_of_changed_customers.source_key
+            on rows_to_re_resolve.source_name || ':' || rows_to_re_resolve.source_key
                 = source_records.record_key
         left outer join consent_events
-            on rows_of_changed_customers.source_name = 'consent_events'
-                and rows_of_changed_customers.source_key = consent_events.consent_event_id
+            on rows_to_re_resolve.source_name = 'consent_events'
+                and rows_to_re_resolve.source_key = consent_events.consent_event_id
         left outer join sync_events
-            on rows_of_changed_customers.source_name = 'sync_events'
-                and rows_of_changed_customers.source_key = sync_events.event_id
+            on rows_to_re_resolve.source_name = 'sync_events'
+                and rows_to_re_resolve.source_key = sync_events.event_id
     ),
 {%- endif %}
 
