@@ -18,6 +18,7 @@ from dagster_dbt import DbtCliResource
 
 from orchestration.assets.dbt_models import cdp_dbt_models, raw_source_specs, translator
 from orchestration.assets.syncs import (
+    build_forget_asset,
     build_sync_assets,
     build_sync_resources,
     build_sync_schedules,
@@ -34,6 +35,13 @@ sync_assets = [
     )
     for assets in build_sync_assets(cdp_project.manifest_path, dagster_dbt_translator=translator)
 ]
+# Right to be forgotten: deletes at destinations and a purge of cdp_sync as soon as dbt has
+# written new privacy tombstones (every sync run also does it for its own sync first).
+forget_asset = build_forget_asset(
+    cdp_project.manifest_path, dagster_dbt_translator=translator
+).map_asset_specs(
+    lambda spec: spec.replace_attributes(automation_condition=AutomationCondition.eager())
+)
 
 nightly_build = define_asset_job(
     "cdp_nightly_build",
@@ -42,7 +50,7 @@ nightly_build = define_asset_job(
 )
 
 defs = Definitions(
-    assets=[*raw_source_specs(), cdp_dbt_models, *sync_assets],
+    assets=[*raw_source_specs(), cdp_dbt_models, *sync_assets, forget_asset],
     jobs=[nightly_build],
     schedules=[
         ScheduleDefinition(
@@ -56,8 +64,11 @@ defs = Definitions(
     sensors=[
         AutomationConditionSensorDefinition(
             "syncs_when_audiences_change",
-            target=AssetSelection.groups("syncs"),
-            description="Runs a sync as soon as its audience model has been rebuilt.",
+            target=AssetSelection.groups("syncs", "privacy") - AssetSelection.assets(
+                cdp_dbt_models
+            ),
+            description="Runs a sync as soon as its audience model has been rebuilt, and "
+            "the forget pass as soon as the privacy tombstones have.",
         )
     ],
     resources={

@@ -14,7 +14,11 @@ Each asset depends on its dbt model's asset (the key ``DagsterDbtTranslator`` gi
 model node), needs the ``warehouse`` resource and ``destination_<name>`` resource, reports
 rows sent / failed / suppressed (by reason) as metadata, and carries two checks:
 ``failure_rate_below_threshold`` (ERROR) and ``no_new_dead_letters`` (WARN). A destination
-that stays unavailable fails the asset. Nothing is parsed or connected at import time.
+that stays unavailable fails the asset. Each sync run first forgets the people of dbt's
+privacy tombstones in its own state (metadata ``rows_forgotten``); ``build_forget_asset``
+adds ``privacy/forget_synced_people``, the forget pass over every sync's state (also syncs
+no longer declared), downstream of the ``privacy_tombstones`` model. Nothing is parsed or
+connected at import time.
 """
 
 import re
@@ -50,6 +54,7 @@ from orchestration.syncs.config import (
     validate_sync,
 )
 from orchestration.syncs.engine import SyncEngine, SyncOptions, SyncResult
+from orchestration.syncs.forget import ForgetReport, tombstone_node, tombstone_relation
 
 if TYPE_CHECKING:
     from dagster_dbt import DagsterDbtTranslator
@@ -89,11 +94,13 @@ def build_sync_assets(
     manifest_data = load_manifest(manifest)
     nodes = {node["unique_id"]: node for node in audience_nodes(manifest_data)}
     syncs = parse_audience_syncs(manifest_data)
+    tombstones = tombstone_relation(manifest_data)
     return [
         _sync_asset(
             sync,
             model_key=translator.get_asset_key(nodes[sync.unique_id]),
             all_syncs=syncs,
+            tombstones=tombstones,
             destinations_file=destinations_file,
             key_prefix=key_prefix,
             group_name=group_name,
@@ -101,6 +108,80 @@ def build_sync_assets(
         )
         for sync in syncs
     ]
+
+
+def build_forget_asset(
+    manifest: Mapping[str, Any] | str | Path,
+    *,
+    dagster_dbt_translator: "DagsterDbtTranslator | None" = None,
+    destinations_file: str | Path | None = None,
+    key_prefix: str = "privacy",
+    group_name: str = "privacy",
+    pool: str | None = None,
+) -> AssetsDefinition:
+    """``privacy/forget_synced_people``: the right-to-be-forgotten pass over every sync's
+    state (deletes at every destination declared, then a purge of ``cdp_sync``), downstream
+    of the dbt model ``privacy_tombstones`` when the manifest has it. Needs the
+    ``warehouse`` resource and every ``destination_<name>`` resource (``build_sync_resources``);
+    fails when a destination stayed unavailable (its deletes stay pending for the next run)."""
+    if dagster_dbt_translator is None:
+        from dagster_dbt import DagsterDbtTranslator
+
+        dagster_dbt_translator = DagsterDbtTranslator()
+    manifest_data = load_manifest(manifest)
+    node = tombstone_node(manifest_data)
+    tombstones = tombstone_relation(manifest_data)
+    syncs = parse_audience_syncs(manifest_data)
+    declared = Path(destinations_file) if destinations_file else default_destinations_file()
+    _, destinations = load_destinations_file(declared)
+    resource_keys = {name: destination_resource_key(name) for name in destinations}
+
+    @asset(
+        key=AssetKey([key_prefix, "forget_synced_people"]),
+        deps=[dagster_dbt_translator.get_asset_key(node)] if node is not None else [],
+        group_name=group_name,
+        required_resource_keys={WAREHOUSE_RESOURCE_KEY, *resource_keys.values()},
+        description=(
+            "Right to be forgotten in the activation engine: the people of "
+            f"{tombstones[0]}.{tombstones[1]} are deleted at every destination a sync "
+            "delivered them to, then purged from schema cdp_sync (every sync run does the "
+            "same for its own sync first)."
+        ),
+        kinds={"python"},
+        pool=pool,
+    )
+    def _forget(context: AssetExecutionContext) -> MaterializeResult:
+        warehouse: WarehouseResource = getattr(context.resources, WAREHOUSE_RESOURCE_KEY)
+        path = Path(destinations_file) if destinations_file else default_destinations_file(
+            warehouse.project_dir
+        )
+        policies, _ = load_destinations_file(path)
+        resources = {name: getattr(context.resources, key) for name, key in resource_keys.items()}
+        with warehouse.connect() as connection:
+            engine = SyncEngine(connection, policies, all_syncs=syncs, tombstones=tombstones)
+            report = engine.forget(resources, actor=f"dagster:{context.run.run_id}")
+        metadata = forget_metadata(report)
+        if report.failed:
+            raise Failure(description=f"forget: {report.summary()}", metadata=metadata)
+        return MaterializeResult(metadata=metadata)
+
+    return _forget
+
+
+def forget_metadata(report: ForgetReport) -> dict[str, Any]:
+    """Dagster metadata of a forget pass: counts only, never who."""
+    metadata: dict[str, Any] = {
+        "people_forgotten": report.people,
+        "rows_deleted_at_destinations": report.rows_deleted,
+        "deletes_pending": report.pending,
+        "rows_purged": MetadataValue.json(dict(report.purged)),
+        "forget_runs": MetadataValue.json(
+            {run.sync_key: run.status for run in report.runs}
+        ),
+    }
+    if report.notes:
+        metadata["notes"] = MetadataValue.text("\n".join(report.notes))
+    return metadata
 
 
 def build_sync_resources(
@@ -140,6 +221,7 @@ def _sync_asset(
     *,
     model_key: AssetKey,
     all_syncs: Sequence[AudienceSync],
+    tombstones: tuple[str, str],
     destinations_file: str | Path | None,
     key_prefix: str,
     group_name: str,
@@ -188,7 +270,8 @@ def _sync_asset(
         validate_sync(sync, destination, policies, str(path))
         options = SyncOptions(actor=f"dagster:{context.run.run_id}")
         with warehouse.connect() as connection:
-            engine = SyncEngine(connection, policies, all_syncs=all_syncs)
+            engine = SyncEngine(connection, policies, all_syncs=all_syncs,
+                                tombstones=tombstones)
             result = engine.run(sync, destination, options)
         metadata = sync_metadata(result)
         if result.status == "failed":
@@ -229,10 +312,13 @@ def sync_metadata(result: SyncResult) -> dict[str, Any]:
         "rows_held_in_dead_letter": result.rows_held_in_dead_letter,
         "failure_rate": float(result.failure_rate),
         "batches_sent": result.batches_sent,
+        "rows_forgotten": result.rows_forgotten,
         "suppressed_by_reason": MetadataValue.json(dict(result.suppressed_by_reason)),
     }
     for reason, count in sorted(result.suppressed_by_reason.items()):
         metadata[f"suppressed_{reason}"] = count
     if result.error_sample:
         metadata["error_sample"] = MetadataValue.text(result.error_sample)
+    if result.notes:
+        metadata["notes"] = MetadataValue.text("\n".join(result.notes))
     return metadata

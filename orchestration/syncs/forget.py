@@ -10,9 +10,12 @@ from every model; the sync engine's own tables (schema ``cdp_sync``) are cleared
 A forget pass (``ForgetPass.run``; ``SyncEngine.forget``) runs before every sync run's diff,
 alone as ``cdp sync forget``, and as the Dagster asset ``privacy/forget_synced_people``:
 
-1. Find the forgotten people in ``cdp_sync`` (state, in flight, row failures, dead letters,
-   events): their customer ids hashed in SQL with the formula above, matched against the
-   tombstones. The common case, nobody, costs one query.
+1. Find the forgotten people in ``cdp_sync`` (state, in flight, row failures, dead letters;
+   every person with sync events has a row there too), hashing their customer ids in SQL
+   with the formula above, matched against the tombstones. Only syncs with a tombstone
+   they were not yet checked for are hashed (``cdp_sync_forget_checks``: tombstones are
+   append-only, and the planner keeps forgotten people out of every later change), so the
+   common case, no new tombstone, costs one small query.
 2. For every sync that delivered one of them (a state row not removed, or a row in flight,
    which the destination may hold; for destinations keeping a history, such as file
    exports, also rows a mirror removal already deleted), a run of mode ``forget`` sends
@@ -75,6 +78,7 @@ FORGET = "forget"
 FORGET_UNSUPPORTED = "forget_unsupported"
 REDACTED = "[forgotten]"
 FORGOTTEN = "_cdp_forgotten"
+HASHES = "_cdp_forget_hashes"
 PENDING = "_cdp_forget_pending"
 DONE = "_cdp_forget_done"
 # Identifier values shorter than this are not redacted from error samples (too ambiguous).
@@ -169,20 +173,24 @@ class ForgetPass:
         """Whether the tombstone relation exists (dbt builds it)."""
         return self.wh.relation_columns(*self.tombstones) is not None
 
-    def hash_condition(self, column: str) -> tuple[str, list[Any]]:
-        """SQL (and params) true when customer id ``column`` belongs to a forgotten person."""
+    def hash_condition(self, column: str, hashes: str | None = None) -> tuple[str, list[Any]]:
+        """SQL (and params) true when customer id ``column`` belongs to a forgotten person
+        (of the tombstones, or of the ``hashes`` table's identifier_hash)."""
         text = f"cast(? as varchar) || ':{CUSTOMER_ID_TYPE}:' || cast({column} as varchar)"
         if self.wh.dialect == "postgres":
             digest = f"encode(sha256(convert_to({text}, 'UTF8')), 'hex')"
         else:
             digest = f"sha256({text})"
+        if hashes is not None:
+            return f"{digest} in (select identifier_hash from {hashes})", [pii_salt()]
+        return f"{digest} in ({self._customer_hashes_sql()})", [pii_salt()]
+
+    def _customer_hashes_sql(self) -> str:
         schema, name = self.tombstones
-        relation = f"{self.wh.quote(schema)}.{self.wh.quote(name)}"
-        condition = (
-            f"{digest} in (select identifier_hash from {relation} "
-            f"where identifier_type = '{CUSTOMER_ID_TYPE}')"
+        return (
+            f"select identifier_hash from {self.wh.quote(schema)}.{self.wh.quote(name)} "
+            f"where identifier_type = '{CUSTOMER_ID_TYPE}'"
         )
-        return condition, [pii_salt()]
 
     # -- the pass -------------------------------------------------------------------------
     def run(
@@ -196,11 +204,20 @@ class ForgetPass:
         report = ForgetReport()
         if not self.available():
             return report
-        scope, scope_params = _scope("sync_key", sync_keys)
-        report.people = self._find(scope, scope_params)
-        if not report.people:
+        self.wh.execute(f"drop table if exists {HASHES}")
+        self.wh.execute(
+            f"create temp table {HASHES} as select distinct identifier_hash "
+            f"from ({self._customer_hashes_sql()}) as tombstones"
+        )
+        unchecked = self._unchecked_syncs(*_scope("sync_key", sync_keys))
+        if not unchecked:
             return report
+        scope, scope_params = _scope("sync_key", unchecked)
+        report.people = self._find(scope, scope_params)
         pending: set[tuple[str, str]] = set()
+        if not report.people:
+            self._mark_checked(unchecked, pending)
+            return report
         targets, values = self._targets(scope, scope_params)
         for sync_key in sorted(targets):
             audience, destination_name, people = targets[sync_key]
@@ -231,14 +248,64 @@ class ForgetPass:
         report.pending = len(pending)
         report.purged = self._purge(scope, scope_params, pending)
         self._redact(values, scope, scope_params)
+        self._mark_checked(unchecked, pending)
         if report.pending:
             report.notes.append(f"{report.pending} forget deletes pending: the destination "
                                 "was unavailable or rejected them; retried next pass")
         log.info("%s", report.summary())
         return report
 
+    def _unchecked_syncs(self, scope: str, params: list[Any]) -> list[str]:
+        """Syncs in scope holding per-person rows and not yet checked for some tombstone."""
+        rows = self.wh.fetchall(
+            f"""
+            select syncs.sync_key
+            from (
+                select distinct sync_key from {state.STATE} where true{scope}
+                union
+                select distinct sync_key from {state.IN_FLIGHT} where true{scope}
+                union
+                select distinct sync_key from {state.ROW_FAILURES} where true{scope}
+                union
+                select distinct sync_key from {state.DEAD_LETTER} where true{scope}
+            ) as syncs
+            where exists (
+                select 1 from {HASHES} as hashes
+                where not exists (
+                    select 1 from {state.FORGET_CHECKS} as checks
+                    where checks.sync_key = syncs.sync_key
+                        and checks.identifier_hash = hashes.identifier_hash
+                )
+            )
+            order by 1
+            """,
+            params * 4,
+        )
+        return [sync_key for (sync_key,) in rows]
+
+    def _mark_checked(self, sync_keys: Sequence[str], pending: set[tuple[str, str]]) -> None:
+        """Record the syncs left with no pending delete as checked for this pass's hashes."""
+        done = sorted(set(sync_keys) - {sync_key for sync_key, _ in pending})
+        if not done:
+            return
+        self.wh.load_temp_table(DONE, [("sync_key", "varchar")], [(key,) for key in done])
+        self.wh.execute(
+            f"""
+            insert into {state.FORGET_CHECKS} (identifier_hash, sync_key, checked_at)
+            select hashes.identifier_hash, syncs.sync_key, ?
+            from {HASHES} as hashes
+            cross join {DONE} as syncs
+            where not exists (
+                select 1 from {state.FORGET_CHECKS} as checks
+                where checks.identifier_hash = hashes.identifier_hash
+                    and checks.sync_key = syncs.sync_key
+            )
+            """,
+            (self.now(),),
+        )
+
     def _find(self, scope: str, params: list[Any]) -> int:
-        condition, condition_params = self.hash_condition("keys.record_key")
+        condition, condition_params = self.hash_condition("keys.record_key", HASHES)
         self.wh.execute(f"drop table if exists {FORGOTTEN}")
         self.wh.execute(
             f"""
@@ -252,12 +319,10 @@ class ForgetPass:
                 select record_key from {state.ROW_FAILURES} where true{scope}
                 union
                 select record_key from {state.DEAD_LETTER} where true{scope}
-                union
-                select customer_id as record_key from {state.EVENTS} where true{scope}
             ) as keys
             where {condition}
             """,
-            [*params * 5, *condition_params],
+            [*params * 4, *condition_params],
         )
         return int(self.wh.scalar(f"select count(*) from {FORGOTTEN}") or 0)
 

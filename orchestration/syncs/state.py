@@ -13,6 +13,9 @@
   the next run plans it again from the audience (``planning``).
 - ``cdp_sync_audit``: append-only, one row per batch sent (who, what, payload hash).
 - ``sync_events``: closed-loop events read by dbt as a source into ``fct_events``.
+- ``cdp_sync_forget_checks``: which forgotten customer-id hashes (privacy tombstones) each
+  sync's state was checked for, so a forget pass hashes the state only when a tombstone is
+  new (see ``forget``). Salted hashes and sync keys only.
 
 Types are portable (DuckDB and PostgreSQL; on PostgreSQL text columns use the "C"
 collation, see ``WarehouseConnection.text_type``); timestamps are UTC without time zone.
@@ -38,6 +41,7 @@ DEAD_LETTER = f"{SCHEMA}.cdp_sync_dead_letter"
 AUDIT = f"{SCHEMA}.cdp_sync_audit"
 IN_FLIGHT = f"{SCHEMA}.cdp_sync_in_flight"
 EVENTS = f"{SCHEMA}.sync_events"
+FORGET_CHECKS = f"{SCHEMA}.cdp_sync_forget_checks"
 
 DDL: tuple[str, ...] = (
     f"create schema if not exists {SCHEMA}",
@@ -159,13 +163,22 @@ DDL: tuple[str, ...] = (
         occurred_at timestamp not null
     )
     """,
+    f"""
+    create table if not exists {FORGET_CHECKS} (
+        identifier_hash {{text}} not null,
+        sync_key {{text}} not null,
+        checked_at timestamp not null,
+        primary key (identifier_hash, sync_key)
+    )
+    """,
 )
 
 
 def ensure_tables(warehouse: WarehouseConnection) -> None:
     """Create schema ``cdp_sync`` and its tables when missing (idempotent)."""
     if all(warehouse.relation_columns(SCHEMA, table)
-           for table in ("sync_events", "cdp_sync_audit", "cdp_sync_in_flight")):
+           for table in ("sync_events", "cdp_sync_audit", "cdp_sync_in_flight",
+                         "cdp_sync_forget_checks")):
         return
     for statement in DDL:
         warehouse.execute(statement.replace("{text}", warehouse.text_type))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
@@ -77,7 +78,8 @@ def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
 class Warehouse:
     """One isolated warehouse: a DuckDB file in a temp dir, or a fresh PostgreSQL database."""
 
-    def __init__(self, target: str, workdir: Path) -> None:
+    def __init__(self, target: str, workdir: Path, *, template: str | None = None) -> None:
+        """``template``: on PostgreSQL, a database to copy (see ``clone``)."""
         self.target = target
         self.workdir = workdir
         self.duckdb_path = workdir / "cdp.duckdb"
@@ -90,8 +92,19 @@ class Warehouse:
             "CDP_PG_DATABASE": self.pg_database,
         }
         if target == "pg":
+            copy_of = f' template "{template}"' if template else ""
             with psycopg.connect(dbname="postgres", autocommit=True, **PG_SETTINGS) as conn:
-                conn.execute(f'create database "{self.pg_database}"')
+                conn.execute(f'create database "{self.pg_database}"{copy_of}')
+
+    def clone(self, workdir: Path) -> Warehouse:
+        """A copy of this warehouse, data and all, for a test that changes it: the DuckDB
+        file copied, or a PostgreSQL database created from this one as its template."""
+        if self.target == "pg":
+            return Warehouse(self.target, workdir, template=self.pg_database)
+        self.query("checkpoint")
+        workdir.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(self.duckdb_path, workdir / self.duckdb_path.name)
+        return Warehouse(self.target, workdir)
 
     def drop(self) -> None:
         if self.target == "pg":
@@ -128,7 +141,8 @@ class Warehouse:
                         conn.execute(f"drop table if exists raw.{table}")
                     cols = ", ".join(f"{c} text" for c in RAW_CONTRACT[table])
                     conn.execute(f"create table if not exists raw.{table} ({cols})")
-                    with conn.cursor().copy(f"copy raw.{table} from stdin") as copy:
+                    names = ", ".join(RAW_CONTRACT[table])
+                    with conn.cursor().copy(f"copy raw.{table} ({names}) from stdin") as copy:
                         for value_row in values:
                             copy.write_row(value_row)
             return
@@ -148,7 +162,9 @@ class Warehouse:
                          for i, c in enumerate(columns)}
                     )
                     conn.register("_cdp_raw_rows", arrow_rows)
-                    conn.execute(f"insert into raw.{table} select * from _cdp_raw_rows")
+                    # Named columns: loaded tables may carry more (the generator's _loaded_at).
+                    conn.execute(f"insert into raw.{table} ({', '.join(columns)})"
+                                 " select * from _cdp_raw_rows")
                     conn.unregister("_cdp_raw_rows")
         finally:
             conn.close()

@@ -1,17 +1,13 @@
 """The demo end to end on each warehouse: generator -> raw -> `dbt build` (every model and
-test), then checks against the raw data and the generator's ground truth."""
+test; the session's `demo` fixture in conftest.py), then checks against the raw data and
+the generator's ground truth."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from tests.python.cdp_testing import RAW_CONTRACT, Warehouse
-from tests.python.conftest import make_warehouse
+from tests.python.conftest import DEMO_PEOPLE
 from tests.python.identity_quality import score_identity
 
-DEMO_PEOPLE = 400
 STAGED = {
     "crm_members": "stg_crm__members", "ecom_orders": "stg_ecom__orders",
     "ecom_order_items": "stg_ecom__order_items", "web_events": "stg_web__events",
@@ -19,16 +15,6 @@ STAGED = {
     "wechat_followers": "stg_wechat__followers", "service_tickets": "stg_service__tickets",
     "consent_events": "stg_consent__events",
 }
-
-
-@pytest.fixture(scope="module", params=["dev", "pg"])
-def demo(request: pytest.FixtureRequest,
-         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
-    warehouse = make_warehouse(request.param, tmp_path_factory.mktemp(f"demo_{request.param}"))
-    warehouse.load_generated(people=DEMO_PEOPLE, seed=42)
-    warehouse.build()
-    yield warehouse
-    warehouse.drop()
 
 
 def test_every_raw_row_is_staged_or_rejected(demo: Warehouse) -> None:

@@ -232,6 +232,8 @@ def test_forgotten_customer_is_deleted_at_every_destination_and_purged(
         ("vip__files", "forget", 1, 1, "customer_id"),
         ("vip__profiles", "forget", 1, 1, "customer_id"),
     ]
+    # Each sync's state is checked once per tombstone hash (customer id and retired id).
+    assert project.wh.sql("select count(*) from cdp_sync.cdp_sync_forget_checks") == [(10,)]
     # The others are untouched.
     assert sorted(project.wh.state("vip__esp")) == ["c00001", "c00003", "c00004", "c00005"]
     assert sorted(project.wh.state("lapsed__esp")) == ["c00001", "c00003"]
@@ -407,3 +409,55 @@ def test_identifier_hash_matches_the_warehouse(wh: TestWarehouse) -> None:
             [VICTIM["customer_id"], "c00001", *params],
         )
     assert rows == [(VICTIM["customer_id"],)]
+
+
+def test_dagster_sync_assets_forget_first_and_the_forget_asset_covers_every_sync(
+    duck_project: Project, http_server: tuple[str, Receiver], webhook_env: dict[str, str]
+) -> None:
+    from dagster import AssetKey, materialize
+
+    from orchestration.assets.syncs import (
+        build_forget_asset,
+        build_sync_assets,
+        build_sync_resources,
+    )
+
+    url, receiver = http_server
+    people = webhook_project(duck_project, url, webhook_env)
+    manifest = duck_project.manifest()
+    manifest["nodes"]["model.cdp.privacy_tombstones"] = {
+        "unique_id": "model.cdp.privacy_tombstones", "resource_type": "model",
+        "name": "privacy_tombstones", "schema": "privacy", "alias": "privacy_tombstones",
+        "package_name": "cdp", "fqn": ["cdp", "privacy", "privacy_tombstones"],
+        "original_file_path": "models/privacy/privacy_tombstones.sql", "config": {},
+    }
+    destinations_file = duck_project.write()
+    resources = build_sync_resources(destinations_file, warehouse=duck_project.wh.resource)
+
+    # A sync asset forgets the people of its own sync before its diff.
+    forget(duck_project.wh, people[1])
+    assets = build_sync_assets(manifest, destinations_file=destinations_file)
+    result = materialize(assets, resources=resources, raise_on_error=True)
+    metadata = {
+        event.event_specific_data.materialization.asset_key.path[-1]:
+            event.event_specific_data.materialization.metadata
+        for event in result.get_asset_materialization_events()
+    }
+    assert {name: values["rows_forgotten"].value for name, values in metadata.items()} == {
+        "esp": 1, "files": 1,
+    }
+
+    # The forget asset: downstream of the tombstones model, every sync at once.
+    forget(duck_project.wh, people[1], people[2], request_id="req-2")
+    forget_asset = build_forget_asset(manifest, destinations_file=destinations_file)
+    (deps,) = forget_asset.asset_deps.values()
+    assert deps == {AssetKey(["privacy_tombstones"])}
+    result = materialize([forget_asset], resources=resources, raise_on_error=True)
+    (event,) = result.get_asset_materialization_events()
+    values = {k: v.value for k, v in event.event_specific_data.materialization.metadata.items()}
+    assert (values["people_forgotten"], values["rows_deleted_at_destinations"]) == (1, 2)
+    assert values["forget_runs"] == {"vip__esp": "success", "vip__files": "success"}
+    assert "person3@example.com" not in json.dumps(values)
+    assert set(receiver.store) == {"c00001", "c00004", "c00005", "c00006"}
+    for person in people[1:3]:
+        assert person_traces(cdp_sync_text(duck_project.wh), person) == []
