@@ -7,6 +7,8 @@ import pytest
 
 from tests.python.cdp_testing import Warehouse, postgres_answers, services_required
 
+DEMO_PEOPLE = 400
+
 
 def _require_postgres() -> None:
     if postgres_answers():
@@ -36,3 +38,16 @@ def warehouse(warehouse_target: str, tmp_path: Path) -> Iterator[Warehouse]:
     built = make_warehouse(warehouse_target, tmp_path)
     yield built
     built.drop()
+
+
+@pytest.fixture(scope="session", params=["dev", "pg"])
+def demo(request: pytest.FixtureRequest,
+         tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
+    """The demo built once per session on each warehouse: DEMO_PEOPLE generated people
+    (seed 42) through raw, then `dbt build` (every model, snapshot and test). Tests only
+    read it; a test that changes data works on ``demo.clone(...)``."""
+    warehouse = make_warehouse(request.param, tmp_path_factory.mktemp(f"demo_{request.param}"))
+    warehouse.load_generated(people=DEMO_PEOPLE, seed=42)
+    warehouse.build()
+    yield warehouse
+    warehouse.drop()
