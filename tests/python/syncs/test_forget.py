@@ -461,3 +461,34 @@ def test_dagster_sync_assets_forget_first_and_the_forget_asset_covers_every_sync
     assert set(receiver.store) == {"c00001", "c00004", "c00005", "c00006"}
     for person in people[1:3]:
         assert person_traces(cdp_sync_text(duck_project.wh), person) == []
+
+
+def test_demo_receiver_forgets_the_person_it_logged(tmp_path: Path) -> None:
+    import httpx
+
+    from orchestration.syncs.demo_receiver import DemoReceiver
+
+    log_path = tmp_path / "received.jsonl"
+    receiver = DemoReceiver("127.0.0.1", 0, log_path)
+
+    def record(key: str, person: dict[str, Any], operation: str) -> dict[str, Any]:
+        return {"idempotency_key": key, "record_key": person["customer_id"],
+                "operation": operation, "identifiers": {"email": person["email"]},
+                "fields": {}}
+
+    first, second = customers(2)
+    with receiver.running(), httpx.Client() as client:
+        url = f"http://127.0.0.1:{receiver.port}/v1/contacts"
+        client.post(url, json={"sync": "vip__demo_webhook", "operation": "upsert",
+                               "records": [record("k1", first, "upsert"),
+                                           record("k2", second, "upsert")]})
+        answer = client.post(url, json={"sync": "vip__demo_webhook", "operation": "delete",
+                                        "forget": True,
+                                        "records": [record("k3", second, "delete")]})
+    assert answer.status_code == 200
+    lines = [json.loads(line) for line in log_path.read_text().splitlines()]
+    assert [(line["record_key"], line["operation"]) for line in lines] == [
+        ("c00001", "upsert"), ("c00002", "delete"),
+    ]
+    assert second["email"] not in log_path.read_text()
+    assert lines[1]["forget"] is True
