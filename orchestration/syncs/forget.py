@@ -623,14 +623,22 @@ class ForgetPass:
 
     def _redact(self, values: set[str], scope: str, params: list[Any]) -> None:
         """Replace the forgotten people's identifiers in run error samples."""
-        for value in sorted(values, key=len, reverse=True):
-            if len(value) < MIN_REDACTED_LENGTH:
-                continue
-            self.wh.execute(
-                f"update {state.RUNS} set error_sample = replace(error_sample, ?, ?) "
-                f"where strpos(error_sample, ?) > 0{scope}",
-                [value, REDACTED, value, *params],
-            )
+        needles = sorted((value for value in values if len(value) >= MIN_REDACTED_LENGTH),
+                         key=len, reverse=True)
+        if not needles:
+            return
+        samples = self.wh.fetchall(
+            f"select run_id, error_sample from {state.RUNS} "
+            f"where error_sample is not null{scope}",
+            params,
+        )
+        for run_id, sample in samples:
+            redacted = sample
+            for needle in needles:
+                redacted = redacted.replace(needle, REDACTED)
+            if redacted != sample:
+                self.wh.execute(f"update {state.RUNS} set error_sample = ? where run_id = ?",
+                                (redacted, run_id))
 
 
 def _scope(column: str, sync_keys: Sequence[str] | None) -> tuple[str, list[Any]]:
