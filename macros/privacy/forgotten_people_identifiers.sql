@@ -23,7 +23,7 @@
             ) }} as identifier_value,
             requested.identifier_hash
         from {{ ref('stg_privacy__deletion_requests') }} as requested
-        inner join {{ source('raw', 'deletion_requests') }} as raw_request
+        inner join {{ cdp.raw_deletion_requests() }} as raw_request
             on requested.request_id = {{ cdp.clean_text('raw_request.request_id') }}
         where requested.request_id in ({{ request_ids_sql }})
     ),

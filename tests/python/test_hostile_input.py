@@ -18,9 +18,15 @@ from typing import Any
 
 import pytest
 
-from tests.python.cdp_testing import RAW_CONTRACT, Warehouse, postgres_answers
+from tests.python.cdp_testing import Warehouse, postgres_answers
 from tests.python.conftest import make_warehouse
-from tests.python.hostile_rows import TABLES, HostileData, Outcome, generate
+from tests.python.hostile_rows import (
+    HOSTILE_TABLES,
+    TABLES,
+    HostileData,
+    Outcome,
+    generate,
+)
 
 SEED = int(os.environ.get("CDP_FUZZ_SEED", "20240229"))
 SELECTION = ("--select", "path:seeds", "path:models/staging", "path:models/identity",
@@ -137,7 +143,7 @@ def expected_quarantine(outcome: Outcome, column: str | None,
 
 def test_every_raw_row_is_staged_or_rejected(built: Built, data: HostileData) -> None:
     rejected = collections.Counter(row[0] for row in built.quarantine if row[4])
-    for table in RAW_CONTRACT:
+    for table in HOSTILE_TABLES:
         assert built.raw_rows[table] == data.count(table), table
         assert built.raw_rows[table] == built.staged_rows[table] + rejected[table], (
             f"{table}: raw {built.raw_rows[table]} != staged {built.staged_rows[table]} + "
@@ -169,7 +175,7 @@ def test_every_broken_row_is_quarantined_with_its_reason(built: Built,
         if expectation.key is None:
             assert expectation.outcome.reason == "missing_key"
             missing_keys[expectation.table] += expectation.copies
-    for table in RAW_CONTRACT:
+    for table in HOSTILE_TABLES:
         got = [reason for reason in found.get((table, None), [])]
         if got != [(None, "missing_key")] * missing_keys[table]:
             problems.append(f"{table}: {missing_keys[table]} rows without a key expected as "
@@ -225,5 +231,5 @@ def test_both_engines_reach_the_same_verdicts(builds: dict[str, Built]) -> None:
         f"quarantine differs (seed {SEED}): DuckDB only {list(only_duckdb)[:20]}, "
         f"PostgreSQL only {list(only_postgres)[:20]}"
     )
-    for table in RAW_CONTRACT:
+    for table in HOSTILE_TABLES:
         assert duckdb.staged[table] == postgres.staged[table], table

@@ -3,12 +3,12 @@
     identifier is normalised by its type and kept only as its salted hash
     (identifier_hash): downstream of raw a deletion request never holds the identifier.
     A request with an unreadable requested_at is still honoured (requested_at null, the
-    value quarantined).
+    value quarantined). The raw table is optional: without it there are no requests.
 #}
 with
 
 source as (
-    select * from {{ source('raw', 'deletion_requests') }}
+    select * from {{ cdp.raw_deletion_requests() }} as requests
 ),
 
 cleaned as (
