@@ -44,12 +44,10 @@ class FrequencyCap:
 
 @dataclass(frozen=True)
 class Policies:
+    # Purpose of the customer_consent rows a channel sync obeys. Whether a customer with no
+    # consent event may be contacted is decided once, by dbt var consent_defaults in
+    # dbt_project.yml, and is already in marts.customer_consent.
     consent_purpose: str = "marketing"
-    default_consent: Mapping[str, bool] = field(
-        default_factory=lambda: {
-            "email": True, "sms": False, "wechat": False, "push": False, "ads": False,
-        }
-    )
     complaint_suppression_hours: float = 1.0
     frequency_cap: FrequencyCap = field(default_factory=FrequencyCap)
     channel_priority: tuple[str, ...] = ("sms", "wechat", "push", "email", "ads")
@@ -235,9 +233,16 @@ def parse_policies(raw: Any, source: str) -> Policies:
         raise ConfigError(source, "policies", "expected a mapping")
     defaults = Policies()
     known = {
-        "consent_purpose", "default_consent", "complaint_suppression_hours", "frequency_cap",
+        "consent_purpose", "complaint_suppression_hours", "frequency_cap",
         "channel_priority", "dead_letter_after_failures", "max_failure_rate", "pii_columns",
     }
+    if "default_consent" in raw:
+        raise ConfigError(
+            source, "policies.default_consent",
+            "consent defaults are declared once, in dbt var consent_defaults "
+            "(dbt_project.yml), and applied by marts.customer_consent, which the syncs "
+            "read; remove this key and set the defaults there",
+        )
     for key in raw:
         if key not in known:
             raise ConfigError(source, f"policies.{key}",
@@ -248,16 +253,6 @@ def parse_policies(raw: Any, source: str) -> Policies:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or value < minimum:
             raise ConfigError(source, f"policies.{key}", f"expected a number >= {minimum}")
         return value
-
-    consent = dict(defaults.default_consent)
-    raw_consent = raw.get("default_consent", {}) or {}
-    if not isinstance(raw_consent, Mapping):
-        raise ConfigError(source, "policies.default_consent", "expected channel: true|false")
-    for channel, value in raw_consent.items():
-        if not isinstance(value, bool):
-            raise ConfigError(source, f"policies.default_consent.{channel}",
-                              "expected true (contactable) or false")
-        consent[str(channel)] = value
 
     cap_raw = raw.get("frequency_cap") or {}
     if not isinstance(cap_raw, Mapping):
@@ -293,7 +288,6 @@ def parse_policies(raw: Any, source: str) -> Policies:
         raise ConfigError(source, "policies.consent_purpose", "expected a purpose name")
     return Policies(
         consent_purpose=purpose,
-        default_consent=consent,
         complaint_suppression_hours=float(
             number("complaint_suppression_hours", defaults.complaint_suppression_hours)
         ),

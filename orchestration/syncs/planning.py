@@ -34,7 +34,7 @@ from typing import Any
 from orchestration.resources.warehouse import WarehouseConnection
 from orchestration.syncs import state
 from orchestration.syncs.config import AudienceSync, Policies
-from orchestration.syncs.errors import WarehouseDataError
+from orchestration.syncs.errors import ConfigError, WarehouseDataError
 from orchestration.syncs.forget import ForgetPass
 from orchestration.syncs.results import SyncOptions, SyncResult
 
@@ -131,11 +131,33 @@ class Planner:
                 f"(select record_key from {SCOPE})"
             )
 
+    def _require_consent_rows(self, sync: AudienceSync) -> None:
+        """marts.customer_consent holds a row per customer for each channel of dbt var
+        consent_defaults and purpose of var consent_purposes. No row at all for the sync's
+        channel and purpose means the two files disagree: every member would be suppressed
+        as no_consent, so fail and say where to fix it."""
+        purpose = self.policies.consent_purpose
+        rows = self.wh.scalar(
+            "select count(*) from marts.customer_consent where channel = ? and purpose = ?",
+            (sync.channel, purpose),
+        )
+        if rows or not self.wh.scalar(f"select count(*) from {AUD}"):
+            return
+        raise ConfigError(
+            "dbt_project.yml", "vars.consent_defaults",
+            f"marts.customer_consent has no row for channel {sync.channel!r} and purpose "
+            f"{purpose!r} (sync {sync.sync_key}, {sync.source_file}): add the channel to var "
+            f"consent_defaults and the purpose to var consent_purposes, or change "
+            f"policies.consent_purpose in destinations.yml, then rebuild customer_consent",
+        )
+
     def _suppress(self, sync: AudienceSync, now: dt.datetime) -> None:
         q = self.wh.quote
         parts: list[tuple[str, list[Any]]] = []
         if sync.channel:
-            default = 1 if self.policies.default_consent.get(sync.channel, False) else 0
+            self._require_consent_rows(sync)
+            # customer_consent decides (dbt var consent_defaults when a customer has no
+            # consent event); a member without a row for the channel is not contactable.
             parts.append((
                 f"""
                 select aud._cdp_record_key, 'no_consent' as reason, 1 as reason_rank
@@ -148,7 +170,7 @@ class Planner:
                     where channel = ? and purpose = ?
                     group by cast(customer_id as varchar)
                 ) as consent on consent.record_key = aud._cdp_record_key
-                where coalesce(consent.contactable, {default}) = 0
+                where coalesce(consent.contactable, 0) = 0
                 """,
                 [sync.channel, self.policies.consent_purpose],
             ))

@@ -83,6 +83,7 @@ def test_killed_run_resumes_without_duplicate_deliveries(
                                       "fields": ["city"]})
     rows = customers(50)
     duck_project.wh.audience("vip", rows)
+    duck_project.wh.consent([(row["customer_id"], "email", True) for row in rows])
 
     # The third batch is applied by the destination, which then never answers: the worst
     # moment to die (delivered, not yet recorded as synced).
@@ -143,6 +144,8 @@ def test_demo_step_runs_every_sync(duck_project: Project) -> None:
                                "identifiers": ["customer_id", "email"]})
     duck_project.wh.audience("vip", customers(4))
     duck_project.wh.audience("lapsed", customers(3, start=10))
+    duck_project.wh.consent([(row["customer_id"], "email", True)
+                             for row in customers(3, start=10)])
     duck_project.write()
     (root / "target").mkdir()
     (root / "target" / "manifest.json").write_text(json.dumps(duck_project.manifest()))

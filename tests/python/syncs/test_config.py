@@ -22,8 +22,7 @@ def test_example_destinations_file_is_valid() -> None:
         "file", "webhook", "ads", "postgres", "redis",
     }
     assert policies.consent_purpose == "marketing"
-    assert policies.default_consent["email"] is True
-    assert policies.default_consent["sms"] is False
+    assert not hasattr(policies, "default_consent"), "consent defaults live in dbt vars"
 
 
 def test_raw_pii_to_a_forbidden_destination_fails_before_sending(

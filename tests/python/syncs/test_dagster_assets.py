@@ -51,7 +51,6 @@ def test_materialize_reports_metadata_and_checks(
                                         "retry_backoff_seconds": 0.01, **webhook_env}
     duck_project.destinations["demo_files"] = {"type": "file", "path": "exports",
                                                "pii": "allowed"}
-    duck_project.policies["default_consent"] = {"email": True}
     duck_project.add_audience(
         "vip",
         {"destination": "esp", "channel": "email", "identifiers": ["customer_id", "email"],
@@ -61,7 +60,8 @@ def test_materialize_reports_metadata_and_checks(
     rows = customers(10)
     rows[0]["email"] = "not-an-address"
     duck_project.wh.audience("vip", rows)
-    duck_project.wh.consent([("c00002", "email", False)])
+    duck_project.wh.consent([(row["customer_id"], "email", row["customer_id"] != "c00002")
+                             for row in rows])
     receiver.reject = lambda record: None if "@" in record["identifiers"]["email"] else "bad"
     destinations_file = duck_project.write()
 

@@ -98,7 +98,6 @@ def test_ads_payload_carries_only_hashes(
     }
     duck_project.add_audience("vip", {"destination": "ads", "mode": "mirror",
                                       "channel": "ads", "identifiers": ["email", "phone"]})
-    duck_project.policies["default_consent"] = {"ads": True}
     rows = [
         {"customer_id": "LW-001", "email": "  Li.Wei@Example.COM ", "phone": "138 0013 8000"},
         {"customer_id": "GB-002", "email": None, "phone": "+44 20 7946 0958"},
@@ -106,6 +105,7 @@ def test_ads_payload_carries_only_hashes(
     ]
     duck_project.wh.audience("vip", rows, {"customer_id": "varchar", "email": "varchar",
                                            "phone": "varchar"})
+    duck_project.wh.consent([(row["customer_id"], "ads", True) for row in rows])
     result = duck_project.run_one("vip")
     assert result.rows_added == 3
     (request,) = receiver.requests

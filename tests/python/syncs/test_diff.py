@@ -127,6 +127,7 @@ def test_events_written_for_the_closed_loop(
                                  "identifiers": ["customer_id", "email"], "fields": ["city"]})
     rows = customers(2)
     project.wh.audience("vip", rows)
+    project.wh.consent([(row["customer_id"], "email", True) for row in rows])
     project.run_one("vip")
     rows[0]["city"] = "Hangzhou"
     project.wh.audience("vip", rows)

@@ -5,6 +5,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
+
+from orchestration.syncs.errors import ConfigError
+
 from .conftest import Project, Receiver, customers
 
 NOW = dt.datetime(2025, 6, 1, 12, 0, 0)
@@ -61,6 +65,7 @@ def test_recent_complaint_suppresses(
     project.add_audience("vip", {"destination": "esp", "mode": "upsert", "channel": "email",
                                  "identifiers": ["customer_id", "email"]})
     project.wh.audience("vip", customers(3))
+    project.wh.consent([(f"c0000{n}", "email", True) for n in (1, 2, 3)])
     project.wh.events([
         {"customer_id": "c00001", "event_type": "ticket_complaint",
          "occurred_at": NOW - dt.timedelta(minutes=90)},
@@ -83,7 +88,8 @@ def test_frequency_cap_holds_across_two_syncs(
     project.policies["frequency_cap"] = {"max_messages": 1, "window_hours": 24,
                                          "channels": ["email", "sms"]}
     project.policies["channel_priority"] = ["sms", "email"]
-    project.policies["default_consent"] = {"sms": True, "email": True}
+    project.wh.consent([(f"c0000{n}", channel, True)
+                        for n in (1, 2, 3, 4) for channel in ("sms", "email")])
     project.add_audience("newsletter", {"destination": "esp", "mode": "upsert",
                                         "channel": "email", "fields": ["city"],
                                         "identifiers": ["customer_id", "email"]})
@@ -146,3 +152,36 @@ def test_rows_without_any_address_are_suppressed(
     project.wh.audience("vip", rows)
     result = project.run_one("vip", now=NOW)
     assert result.rows_added == 2 and result.suppressed_by_reason == {"missing_identifier": 1}
+
+
+def test_consent_defaults_come_only_from_customer_consent(
+    project: Project, http_server: tuple[str, Receiver], webhook_env: dict[str, str]
+) -> None:
+    """dbt var consent_defaults is the single source: customer_consent holds a row per
+    customer and channel (status `default` without an event), the engine adds no default
+    of its own, and a channel the dbt vars do not cover fails instead of suppressing all."""
+    url, receiver = http_server
+    project.destinations["esp"] = webhook(url, webhook_env)
+    project.add_audience("vip", {"destination": "esp", "mode": "upsert", "channel": "email",
+                                 "identifiers": ["customer_id", "email"]})
+    project.add_audience("push", {"destination": "esp", "mode": "upsert", "channel": "push",
+                                  "identifiers": ["customer_id", "email"]})
+    project.wh.audience("vip", customers(3))
+    project.wh.audience("push", customers(3))
+    # c00003 has no email row (not a customer of customer_consent): never contacted.
+    project.wh.consent([("c00001", "email", True), ("c00002", "email", False)])
+    result = project.run_one("vip", now=NOW)
+    assert result.suppressed_by_reason == {"no_consent": 2}
+    assert set(receiver.store) == {"c00001"}
+
+    with pytest.raises(ConfigError) as caught:
+        project.run_one("push", now=NOW)
+    message = str(caught.value)
+    assert message.startswith("dbt_project.yml: vars.consent_defaults:")
+    assert "'push'" in message and "'marketing'" in message
+    assert "policies.consent_purpose" in message
+
+    project.policies["default_consent"] = {"email": True}
+    with pytest.raises(ConfigError, match=r"policies\.default_consent: consent defaults are "
+                                          r"declared once, in dbt var consent_defaults"):
+        project.run_one("vip", now=NOW)
