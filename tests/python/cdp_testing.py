@@ -36,6 +36,7 @@ RAW_CONTRACT: dict[str, list[str]] = {
                         "created_at", "resolved_at", "satisfaction"],
     "consent_events": ["consent_event_id", "identifier_type", "identifier_value", "channel",
                        "purpose", "status", "event_ts", "source"],
+    "deletion_requests": ["request_id", "identifier_type", "identifier_value", "requested_at"],
 }
 
 PG_SETTINGS = {

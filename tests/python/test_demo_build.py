@@ -14,6 +14,7 @@ STAGED = {
     "app_events": "stg_app__events", "pos_transactions": "stg_pos__transactions",
     "wechat_followers": "stg_wechat__followers", "service_tickets": "stg_service__tickets",
     "consent_events": "stg_consent__events",
+    "deletion_requests": "stg_privacy__deletion_requests",
 }
 
 
