@@ -32,6 +32,10 @@
             and dependent_view.oid <> dependency.refobjid
         order by 1, 2
     {%- endset -%}
+    {%- set dependent_views = run_query(query).rows -%}
+    {%- if dependent_views | length == 0 -%}
+        {{ return([]) }}
+    {%- endif -%}
     {%- set rebuilt_in_run = [] -%}
     {%- for node in graph.nodes.values() -%}
         {%- if node.resource_type == 'model' and node.unique_id in selected_resources -%}
@@ -40,7 +44,7 @@
         {%- endif -%}
     {%- endfor -%}
     {%- set outside_run = [] -%}
-    {%- for row in run_query(query).rows -%}
+    {%- for row in dependent_views -%}
         {%- set view_name = row[0] ~ '.' ~ row[1] -%}
         {%- if view_name | lower not in rebuilt_in_run -%}
             {%- do outside_run.append(view_name) -%}
