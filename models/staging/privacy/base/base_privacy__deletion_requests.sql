@@ -2,8 +2,11 @@
     Every raw deletion request once, with the reason it is rejected (null if kept). The
     identifier is normalised by its type and kept only as its salted hash
     (identifier_hash): downstream of raw a deletion request never holds the identifier.
-    A request with an unreadable requested_at is still honoured (requested_at null, the
-    value quarantined). The raw table is optional: without it there are no requests.
+    A request with an unreadable or implausible requested_at (out of is_timestamp_in_range,
+    like every staged timestamp: a year 1 or 9999 time would be written for good into the
+    append-only tombstones, and a BC one cannot even be read back by a client) is still
+    honoured: requested_at null, the value quarantined. The raw table is optional: without
+    it there are no requests.
 #}
 with
 
@@ -22,7 +25,7 @@ cleaned as (
             'lower(' ~ cdp.clean_text('identifier_type') ~ ')', 'identifier_value'
         ) }} as identifier_value,
         {{ cdp.clean_text('requested_at') }} as requested_at_raw,
-        {{ cdp.parse_timestamp_utc('requested_at', 'deletion_requests') }} as requested_at
+        {{ cdp.parse_timestamp_utc('requested_at', 'deletion_requests') }} as requested_at_parsed
     from source
 ),
 
@@ -33,7 +36,9 @@ rows_checked as (
         identifier_type,
         {{ cdp.identifier_hash('identifier_type', 'identifier_value') }} as identifier_hash,
         requested_at_raw,
-        requested_at,
+        case
+            when {{ cdp.is_timestamp_in_range('requested_at_parsed') }} then requested_at_parsed
+        end as requested_at,
         case
             when request_id is null then 'missing_key'
             when identifier_type is null
