@@ -13,6 +13,13 @@ Every table gets:
   once trimmed, identifiers that collide once normalised;
 - chaos rows: a good key, every other column drawn from everything above (only the
   accounting is known: staged, or rejected with one of the table's reasons).
+
+Deletion requests are fuzzed like the rest, with one difference: a request that is honoured
+erases the whole person holding its identifier, in every source. So every request names
+an identifier of its own (``@forget.example``, phones ``+86 166…``, ids ``forget-…``) that
+no row of another table carries once normalised, which ``generate`` asserts, except one
+deliberate request naming a dedicated CRM member, whose rows in three sources must be
+erased (``erasure_request``).
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from orchestration.syncs.forget import identifier_hash
 from tests.python.cdp_testing import RAW_CONTRACT
 
 Row = dict[str, Any]
@@ -93,6 +101,26 @@ GOOD_GENDER = ["m", "F", "男", "女", "Male", "x", None, "😀"]
 CONSENT_IDENTIFIERS = [("email", " A@B.com "), ("phone", "138 0013 8000"), ("member_id", "M1"),
                        ("openid", "o-😀"), ("unionid", "u-'x'"), ("device_id", "d-1"),
                        ("anonymous_id", "a-1"), ("member_card", "C-1")]
+IDENTIFIER_TYPES = ("email", "phone", "member_id", "member_card", "openid", "unionid",
+                    "device_id", "anonymous_id")
+# Identifiers of deletion requests, typed messily: a namespace no other table uses
+# ({n}: a number). Phones: +86 166… (mainland mobiles), +1 212 555…, +44 7700 900….
+FORGET_IDENTIFIERS = [
+    ("email", " Forget.User{n}@FORGET.example "),
+    ("EMAIL", "\u3000forget+tag{n}@sub.forget.example\u2003"),
+    (" Email ", "o'forget{n}@forget.example"), ("email", "for get{n}@Forget.Example"),
+    ("email\t", "\ufeffa_b-{n}@x-y.forget.example\u200b"),
+    ("phone", "166 0000 {n:04d}"), ("Phone", "+86 166-0001-{n:04d}"),
+    (" PHONE ", "0086 1660002{n:04d}"), ("phone", "(+86)1660003{n:04d}"),
+    ("phone", "86 1660004 {n:04d}"), ("phone\u3000", "1660005{n:04d}"),
+    ("phone", "+1 212 555 {n:04d}"), ("phone", "+44 7700 900{n:03d}"),
+    ("member_id", "  forget-member-{n}  "), ("MEMBER_ID", "\u3000forget-键-😀-{n}\u3000"),
+    ("member_card", "forget-card-{n}\t"), ("Member_Card", "\xa0FORGET-CARD-{n}"),
+    ("openid", "forget-o-😀-Ωμέγα-{n}"), ("OpenID", "forget-o'; drop table x; --{n}"),
+    ("unionid", "forget-u-'x'-{n}"), ("device_id", 'forget-d-"{n}"'),
+    ("anonymous_id", "\ufeffforget-a-{n}"), ("ANONYMOUS_ID ", "forget-a-\\%_{n}"),
+]
+TYPE_SPELLINGS = sorted({identifier_type for identifier_type, _ in FORGET_IDENTIFIERS})
 
 
 # --- what staging makes of a value, per kind of column -------------------------------------
@@ -182,6 +210,17 @@ def normalize_phone(value: str | None, country: str = "86") -> str | None:
     return "+" + candidate if re.fullmatch(r"[1-9][0-9]{7,14}", candidate) else None
 
 
+def normalize_identifier(identifier_type: Any, value: Any) -> tuple[str, str] | None:
+    """(type, normalised value) of an identifier given with its type, as staging keys it
+    (macro normalize_identifier); None when the type is unknown or the value unusable."""
+    kind = (clean(identifier_type) or "").lower()
+    if kind not in IDENTIFIER_TYPES:
+        return None
+    normalize = {"email": normalize_email, "phone": normalize_phone}.get(kind, clean)
+    normalised = normalize(value)
+    return None if normalised is None else (kind, normalised)
+
+
 def _timestamp(missing: Outcome, invalid: Outcome, out_of_range: Outcome):
     """Timestamps are judged by value class: the generator's bad dates and far dates are
     impossible and implausible on every engine; nothing else in CLASSES is a timestamp."""
@@ -264,6 +303,9 @@ KINDS: dict[str, Judge] = {
                                rejected("invalid_identifier_type")),
     "email_identifier": _identifier(normalize_email, rejected("missing_identifier"),
                                     rejected("invalid_identifier")),
+    "phone_identifier": _identifier(normalize_phone, rejected("missing_identifier"),
+                                    rejected("invalid_identifier")),
+    "text_identifier": _required(rejected("missing_identifier")),
     "channel": _required(rejected("missing_channel")),
     "status": _one_of({"granted", "revoked"}, rejected("invalid_status")),
 }
@@ -279,6 +321,16 @@ class Table:
     good_row: Callable[[random.Random, str], Row]
     staged_key: str                          # key column of the staged model
     row_reasons: frozenset[str] = field(default_factory=frozenset)
+    # What the staged probe column must hold for a raw row (default: its cleaned free text)
+    expected_probe: Callable[[Row], Any] | None = None
+    # Several staged rows per key (a deletion request per identifier): the probe is read
+    # back as the frozenset of their values
+    several_per_key: bool = False
+
+    def probe_of(self, row: Row) -> Any:
+        if self.expected_probe is not None:
+            return self.expected_probe(row)
+        return clean(row[self.probe[0]])
 
 
 def _pick(rng: random.Random, values: Sequence[Any]) -> Any:
@@ -366,6 +418,32 @@ def _consent(rng: random.Random, key: str) -> Row:
             "source": _pick(rng, GOOD_TEXT)}
 
 
+def _deletion_request(rng: random.Random, key: str) -> Row:
+    identifier_type, template = _pick(rng, FORGET_IDENTIFIERS)
+    return {"request_id": key, "identifier_type": identifier_type,
+            "identifier_value": template.format(n=rng.randrange(10_000)),
+            "requested_at": _pick(rng, GOOD_TS_EARLY + GOOD_TS_LATE)}
+
+
+def request_hash(row: Row) -> frozenset[str] | None:
+    """The identifier_hash a staged deletion request must hold (a set: see several_per_key)."""
+    identifier = normalize_identifier(row["identifier_type"], row["identifier_value"])
+    return None if identifier is None else frozenset({identifier_hash(*identifier)})
+
+
+def request_verdict(row: Row) -> Outcome:
+    """What staging makes of a deletion request row, requested_at aside."""
+    if clean(row["request_id"]) is None:
+        return rejected("missing_key")
+    if (clean(row["identifier_type"]) or "").lower() not in IDENTIFIER_TYPES:
+        return rejected("invalid_identifier_type")
+    if clean(row["identifier_value"]) is None:
+        return rejected("missing_identifier")
+    if request_hash(row) is None:
+        return rejected("invalid_identifier")
+    return OK
+
+
 EVENT_REASONS = {"missing_key", "duplicate_key", "missing_identifier", "missing_event_name",
                  "missing_timestamp", "invalid_timestamp", "timestamp_out_of_range"}
 SALE_REASONS = {"missing_key", "duplicate_key", "missing_timestamp", "invalid_timestamp",
@@ -417,11 +495,45 @@ TABLES: tuple[Table, ...] = (
                      "missing_identifier", "invalid_identifier", "missing_channel",
                      "invalid_status", "missing_timestamp", "invalid_timestamp",
                      "timestamp_out_of_range"})),
+    # Last: its identifiers are drawn once every other table's rows are known.
+    Table("deletion_requests", "stg_privacy__deletion_requests", ["request_id"],
+          {"request_id": "key", "identifier_type": "identifier_type",
+           # a request is honoured whatever its time says: an unreadable or implausible
+           # requested_at (year 1, 9999) is nulled and quarantined, the request kept
+           "identifier_value": "text_identifier", "requested_at": "optional_timestamp"},
+          ("identifier_value", "identifier_hash"), _deletion_request, "request_id",
+          frozenset({"missing_key", "duplicate_key", "invalid_identifier_type",
+                     "missing_identifier", "invalid_identifier"}),
+          expected_probe=request_hash, several_per_key=True),
 )
-# deletion_requests is not fuzzed here: a request erases every good row carrying its
-# identifier; tests/python/test_privacy.py feeds it broken rows instead.
 HOSTILE_TABLES = tuple(table.name for table in TABLES)
-assert set(HOSTILE_TABLES) == set(RAW_CONTRACT) - {"deletion_requests"}
+assert set(HOSTILE_TABLES) == set(RAW_CONTRACT)
+assert TABLES[-1].name == "deletion_requests"
+
+# The identifier columns of each table, as its base model declares them to the erasure
+# (meta.cdp_privacy identifier_columns; consent_events: its identifier_type/value pair).
+IDENTIFIER_COLUMNS: dict[str, list[tuple[str, str]]] = {
+    "crm_members": [("member_id", "member_id"), ("member_card", "member_card_no"),
+                    ("email", "email"), ("phone", "phone")],
+    "ecom_orders": [("member_id", "member_id"), ("email", "buyer_email"),
+                    ("phone", "buyer_phone")],
+    "web_events": [("anonymous_id", "anonymous_id"), ("member_id", "user_id")],
+    "app_events": [("device_id", "device_id"), ("member_id", "user_id")],
+    "pos_transactions": [("member_card", "member_card_no"), ("phone", "phone")],
+    "wechat_followers": [("openid", "openid"), ("unionid", "unionid"), ("phone", "phone")],
+    "service_tickets": [("member_id", "member_id"), ("phone", "phone"), ("email", "email")],
+}
+
+
+def identifiers_in(rows: Mapping[str, Sequence[Row]]) -> set[tuple[str, str]]:
+    """Every (type, normalised value) that a raw row outside deletion_requests carries:
+    what a deletion request naming it would erase."""
+    carried = [(kind, row.get(column)) for table, columns in IDENTIFIER_COLUMNS.items()
+               for row in rows[table] for kind, column in columns]
+    carried += [(row.get("identifier_type"), row.get("identifier_value"))
+                for row in rows["consent_events"]]
+    return {identifier for kind, value in carried
+            if (identifier := normalize_identifier(kind, value)) is not None}
 
 
 @dataclass(frozen=True)
@@ -434,7 +546,18 @@ class Expectation:
     column: str | None = None  # the broken column (field outcomes)
     value: Any = None
     copies: int = 1            # rows sharing the key (duplicate groups)
-    probe: str | None = None   # expected staged free text (good rows)
+    probe: Any = None          # expected staged probe (see Table.probe_of; None: not checked)
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """The one deletion request that names somebody: a dedicated CRM member, whose rows in
+    crm_members, service_tickets (same phone) and web_events (same member id) it erases."""
+
+    request_id: str
+    member_id: str                           # erased: the CRM row keeps no key
+    erased_keys: dict[str, str]              # table -> key of its erased row (key kept)
+    identifiers: frozenset[tuple[str, str]]  # the person's (type, normalised value)
 
 
 @dataclass
@@ -443,6 +566,9 @@ class HostileData:
     expectations: list[Expectation]
     chaos_keys: dict[str, list[str]]
     collisions: dict[str, list[str]]  # normalised identifier -> crm member_ids carrying it
+    erasure: Erasure
+    # (table, chaos key) -> its row outcome and staged probe, where the generator knows them
+    chaos_verdicts: dict[tuple[str, str | None], tuple[Outcome, Any]]
 
     def count(self, table: str) -> int:
         return len(self.rows[table])
@@ -469,17 +595,91 @@ def _mutated(table: Table, good: Row, column: str, value: Any) -> Row:
     return row
 
 
+def _variants(table: Table, column: str, value: Any,
+              number: int) -> list[list[tuple[dict[str, Any], str]]]:
+    """The rows a hostile value in `column` makes, as groups of alternatives (columns to
+    change, kind of `column`): one row per group, of its first alternative that names
+    nobody (see generate). A deletion request's value is tried as an email, a phone and
+    one of the other types (each value another). Where it is usable, somebody in another
+    table carries it (every table gets every hostile value): it is then moved into the
+    requests' namespace, hostile still (`<value>.forget.example`, `forget-<value>`)."""
+    if table.name == "deletion_requests" and column == "identifier_value":
+        other = IDENTIFIER_TYPES[2 + number % (len(IDENTIFIER_TYPES) - 2)].upper()
+        return [
+            [({"identifier_type": "email"}, "email_identifier"),
+             ({"identifier_type": "email", "identifier_value": f"{value}.forget.example"},
+              "email_identifier")],
+            [({"identifier_type": " Phone "}, "phone_identifier")],
+            [({"identifier_type": other}, "text_identifier"),
+             ({"identifier_type": other, "identifier_value": f"forget-{value}"},
+              "text_identifier")],
+        ]
+    return [[({}, table.kinds.get(column, "text"))]]
+
+
+def _respelled(row: Row) -> str:
+    """A deletion request's identifier typed differently, equal once normalised."""
+    value = f" {row['identifier_value']}\u3000"
+    return value.upper() if (clean(row["identifier_type"]) or "").lower() == "email" else value
+
+
+def _erasure(rng: random.Random, rows: dict[str, list[Row]],
+             expectations: list[Expectation]) -> tuple[Erasure, Row]:
+    """A CRM member, a ticket with their phone and a web event with their member id, all
+    erased by one request naming the member's email (spelt differently); the request."""
+    by_name = {table.name: table for table in TABLES}
+    erasure = Erasure(
+        "erase-request-1", "erase-crm-1",
+        {"service_tickets": "erase-ticket-1", "web_events": "erase-web-1"},
+        frozenset({("email", "erase.me@erasure.example"), ("phone", "+8613990000001"),
+                   ("member_id", "erase-crm-1"), ("member_card", "erase-card-1"),
+                   ("anonymous_id", "erase-anon-1")}),
+    )
+    assert not identifiers_in(rows) & erasure.identifiers, "the erased person must be new"
+    rows["crm_members"].append({
+        **by_name["crm_members"].good_row(rng, erasure.member_id),
+        "member_card_no": " erase-card-1 ", "email": " Erase.Me@Erasure.Example ",
+        "phone": "139-9000-0001"})
+    rows["service_tickets"].append({
+        **by_name["service_tickets"].good_row(rng, "erase-ticket-1"),
+        "member_id": None, "email": None, "phone": "+86 139 9000 0001"})
+    rows["web_events"].append({
+        **by_name["web_events"].good_row(rng, "erase-web-1"),
+        "anonymous_id": "erase-anon-1", "user_id": "\u3000erase-crm-1 "})
+    # Erased rows keep their record key where the base model keeps it (not CRM's).
+    expectations.append(Expectation("crm_members", None, rejected("erasure_request")))
+    for table, key in erasure.erased_keys.items():
+        expectations.append(Expectation(table, key, rejected("erasure_request")))
+    request = {"request_id": f" {erasure.request_id} ", "identifier_type": "EMAIL ",
+               "identifier_value": "\u3000ERASE.ME@erasure.example",
+               "requested_at": "2024-03-01T09:00:00+08:00"}
+    return erasure, request
+
+
 def generate(seed: int, good_rows: int = 20, chaos_rows: int = 40) -> HostileData:
     """Rows for every raw table and the expected outcome of each; the same for a seed."""
     rng = random.Random(seed)
     rows: dict[str, list[Row]] = {table.name: [] for table in TABLES}
     expectations: list[Expectation] = []
     chaos_keys: dict[str, list[str]] = {table.name: [] for table in TABLES}
+    chaos_verdicts: dict[tuple[str, str | None], tuple[Outcome, Any]] = {}
     every_value = [value for values in CLASSES.values() for value in values]
+    # identifiers of the other tables' rows: no deletion request may name one
+    taken: set[tuple[str, str]] = set()
 
+    def names_somebody(table: Table, row: Row) -> bool:
+        return table.name == "deletion_requests" and normalize_identifier(
+            row["identifier_type"], row["identifier_value"]) in taken
+
+    erasure: Erasure | None = None
+    erasure_request: Row = {}
     for table in TABLES:
+        if table.name == "deletion_requests":
+            erasure, erasure_request = _erasure(rng, rows, expectations)
+            taken |= identifiers_in(rows)
         add = rows[table.name].append
         prefix = table.name.split("_")[0][:4]
+        check_probe = table.expected_probe is not None
 
         def keyed(key: str, table: Table = table) -> Row:
             row = table.good_row(rng, key)
@@ -493,24 +693,31 @@ def generate(seed: int, good_rows: int = 20, chaos_rows: int = 40) -> HostileDat
         for key in keys:
             row = keyed(key)
             add(row)
-            source, _ = table.probe
             expectations.append(Expectation(table.name, _staged_key(table, row), OK,
-                                            probe=clean(row[source])))
+                                            probe=table.probe_of(row)))
 
         # one broken column per row
         number = 0
         for column in RAW_CONTRACT[table.name]:
-            kind = table.kinds.get(column, "text")
             for class_name, values in CLASSES.items():
                 for value in values:
-                    number += 1
-                    good = keyed(f"bad-{prefix}-{number}")
-                    row = _mutated(table, good, column, value)
-                    add(row)
-                    expectations.append(Expectation(
-                        table.name, _staged_key(table, row), KINDS[kind](class_name, value),
-                        column=column, value=value,
-                    ))
+                    for alternatives in _variants(table, column, value, number):
+                        for changes, kind in alternatives:
+                            number += 1
+                            good = keyed(f"bad-{prefix}-{number}")
+                            row = {**_mutated(table, good, column, value), **changes}
+                            if not names_somebody(table, row):
+                                break
+                        else:
+                            continue  # every alternative names somebody: no row
+                        add(row)
+                        outcome = KINDS[kind](class_name, row[column])
+                        expectations.append(Expectation(
+                            table.name, _staged_key(table, row), outcome,
+                            column=column, value=row[column],
+                            probe=table.probe_of(row)
+                            if check_probe and outcome.kind != "rejected" else None,
+                        ))
 
         # rows broken in a way no single column shows
         specials: list[tuple[dict[str, Any], Outcome]] = []
@@ -529,13 +736,73 @@ def generate(seed: int, good_rows: int = 20, chaos_rows: int = 40) -> HostileDat
                     specials.append(({"identifier_type": identifier_type,
                                       "identifier_value": value},
                                      rejected("invalid_identifier")))
+        if table.name == "deletion_requests":
+            # a good identifier under the wrong type, a type with nothing usable
+            for identifier_type, value, reason in [
+                ("email", "forget-member-1", "invalid_identifier"),
+                ("EMAIL", "forget@forget", "invalid_identifier"),
+                ("email", "forget.user1@FORGET.example;", "invalid_identifier"),
+                ("phone", "forget-user@forget.example", "invalid_identifier"),
+                (" Phone ", "166 0000", "invalid_identifier"),
+                ("phone", "+86 266 0000 0000", "invalid_identifier"),
+                ("phone", "\u3000N/A\u3000", "missing_identifier"),
+                ("member_id", " - ", "missing_identifier"),
+                ("customer_id", "forget-member-1", "invalid_identifier_type"),
+                ("e-mail", "forget.user1@forget.example", "invalid_identifier_type"),
+            ]:
+                specials.append(({"identifier_type": identifier_type,
+                                  "identifier_value": value}, rejected(reason)))
         for changes, outcome in specials:
             number += 1
             row = {**keyed(f"bad-{prefix}-{number}"), **changes}
+            assert table.name != "deletion_requests" or request_verdict(row) == outcome, row
             add(row)
             column = "resolved_at" if outcome.kind == "field" else None
             expectations.append(Expectation(table.name, _staged_key(table, row), outcome,
                                             column=column))
+
+        if table.name == "deletion_requests":
+            # every spelling of every type once
+            for n, (identifier_type, template) in enumerate(FORGET_IDENTIFIERS):
+                row = {**keyed(f"good-{prefix}-spelling-{n}"),
+                       "identifier_type": identifier_type,
+                       "identifier_value": template.format(n=n)}
+                add(row)
+                expectations.append(Expectation(table.name, _staged_key(table, row), OK,
+                                                probe=table.probe_of(row)))
+            # one request naming several identifiers, or one value under two types: all kept
+            for key, identifiers in {
+                "good-dele-several": [("email", " Several@Forget.Example"),
+                                      ("PHONE", "+86 166 9999 0001"),
+                                      ("member_id", "forget-several")],
+                "good-dele-two-types": [("member_id", "forget-two-types"),
+                                        ("OpenID", "\u3000forget-two-types ")],
+            }.items():
+                probe: frozenset[str] = frozenset()
+                for identifier_type, value in identifiers:
+                    row = {**keyed(key), "identifier_type": identifier_type,
+                           "identifier_value": value}
+                    add(row)
+                    probe |= table.probe_of(row)
+                expectations.append(Expectation(table.name, key, OK, probe=probe))
+            # one identifier in two requests: both kept
+            for key in ("good-dele-again-1", "good-dele-again-2"):
+                row = {**keyed(key), "identifier_type": "email",
+                       "identifier_value": " again@forget.example"}
+                add(row)
+                expectations.append(Expectation(table.name, key, OK, probe=table.probe_of(row)))
+            # of one request and identifier, the copy with a readable time is kept (its
+            # unreadable twin is only a duplicate: no field quarantine); exact copies
+            row = keyed("dup-dele-unreadable")
+            add({**row, "requested_at": "2023-02-30 10:00:00"})
+            add({**row, "identifier_value": _respelled(row), "requested_at": "2023-01-01"})
+            expectations.append(Expectation(table.name, "dup-dele-unreadable", OK, copies=2,
+                                            probe=table.probe_of(row)))
+            row = keyed("dup-dele-same")
+            add(row)
+            add(dict(row))
+            expectations.append(Expectation(table.name, "dup-dele-same", OK, copies=2,
+                                            probe=table.probe_of(row)))
 
         # nothing at all
         for blank in (None, "", " ", "NULL"):
@@ -545,44 +812,81 @@ def generate(seed: int, good_rows: int = 20, chaos_rows: int = 40) -> HostileDat
             expectations.append(Expectation(table.name, None, rejected("missing_key"),
                                             copies=2))
 
-        # duplicate keys with different content, and keys equal once trimmed
+        # duplicate keys with different content, and keys equal once trimmed (a deletion
+        # request: the same identifier spelt differently, another time)
         groups = [
             [f"dup-{prefix}-1"] * 3,
             [" dup-2", "dup-2 ", "\u3000dup-2", "\ufeffdup-2\u200b", "dup-2\u2003"],
             ["dup-😀-'x'"] * 2,
         ]
         for keys_of_group in groups:
+            first: Row | None = None
             for key in keys_of_group:
                 row = keyed(key)
                 if table.name == "ecom_order_items":
                     row["line_no"] = _pick(rng, ["1", " 1", "1.0", "01", "1.00"])
+                if table.name == "deletion_requests" and first is not None:
+                    row.update(identifier_type=first["identifier_type"],
+                               identifier_value=_respelled(first))
+                first = first or row
                 add(row)
-            expectations.append(Expectation(table.name, _staged_key(table, rows[table.name][-1]),
-                                            OK, copies=len(keys_of_group)))
+            expectations.append(Expectation(
+                table.name, _staged_key(table, rows[table.name][-1]), OK,
+                copies=len(keys_of_group), probe=table.probe_of(row) if check_probe else None))
 
-        # chaos: a good key, anything else
+        # chaos: a good key, anything else (a deletion request: a type mostly valid, and
+        # never an identifier somebody else has)
         for n in range(chaos_rows):
             key = f"chaos-{prefix}-{n}"
-            row = {column: _pick(rng, every_value + GOOD_TEXT)
-                   for column in RAW_CONTRACT[table.name]}
-            row.update({column: key if i == 0 else "1" for i, column in enumerate(table.key)})
+            while True:
+                row = {column: _pick(rng, every_value + GOOD_TEXT)
+                       for column in RAW_CONTRACT[table.name]}
+                if table.name == "deletion_requests":
+                    row["identifier_type"] = _pick(
+                        rng, TYPE_SPELLINGS if rng.random() < 0.7 else every_value)
+                    row["identifier_value"] = _pick(rng, every_value + GOOD_TEXT + [
+                        template.format(n=n) for _, template in FORGET_IDENTIFIERS])
+                    row["requested_at"] = _pick(rng, every_value + GOOD_TS_EARLY)
+                row.update({column: key if i == 0 else "1"
+                            for i, column in enumerate(table.key)})
+                if not names_somebody(table, row):
+                    break
             add(row)
             chaos_keys[table.name].append(_staged_key(table, row))
+            if table.name == "deletion_requests":
+                chaos_verdicts[(table.name, key)] = (request_verdict(row), table.probe_of(row))
 
-    # identifiers equal once normalised, on different members
+        if table.name == "crm_members":
+            # identifiers equal once normalised, on different members
+            spellings = {
+                "collide-1": {"email": " A@B.com"}, "collide-2": {"email": "a@b.com "},
+                "collide-3": {"email": "\u3000A@b.COM\u2003"},
+                "collide-4": {"phone": "138 0013 8000"},
+                "collide-5": {"phone": "+8613800138000"},
+                "collide-6": {"phone": "0086-138-0013-8000"},
+                "collide-7": {"phone": "(86) 138 0013 8000"},
+            }
+            for member_id, changes in spellings.items():
+                add({**keyed(member_id), **changes})
+                expectations.append(Expectation("crm_members", member_id, OK))
+
+    # the deliberate request, and proof that it is the only one naming anybody
+    assert erasure is not None
+    rows["deletion_requests"].append(erasure_request)
+    expectations.append(Expectation("deletion_requests", erasure.request_id, OK,
+                                    probe=request_hash(erasure_request)))
+    others = identifiers_in(rows)
+    for row in rows["deletion_requests"]:
+        named = normalize_identifier(row["identifier_type"], row["identifier_value"])
+        if clean(row["request_id"]) == erasure.request_id:
+            assert named in erasure.identifiers and named in others, row
+        else:
+            assert named not in others, f"deletion request {row} names {named}: erases it"
+
     collisions = {
         "a@b.com": ["collide-1", "collide-2", "collide-3"],
         "+8613800138000": ["collide-4", "collide-5", "collide-6", "collide-7"],
     }
-    spellings = {"collide-1": {"email": " A@B.com"}, "collide-2": {"email": "a@b.com "},
-                 "collide-3": {"email": "\u3000A@b.COM\u2003"},
-                 "collide-4": {"phone": "138 0013 8000"}, "collide-5": {"phone": "+8613800138000"},
-                 "collide-6": {"phone": "0086-138-0013-8000"},
-                 "collide-7": {"phone": "(86) 138 0013 8000"}}
-    crm = next(table for table in TABLES if table.name == "crm_members")
-    for member_id, changes in spellings.items():
-        rows["crm_members"].append({**crm.good_row(rng, member_id), **changes})
-        expectations.append(Expectation("crm_members", member_id, OK))
     for table_rows in rows.values():
         rng.shuffle(table_rows)
-    return HostileData(rows, expectations, chaos_keys, collisions)
+    return HostileData(rows, expectations, chaos_keys, collisions, erasure, chaos_verdicts)

@@ -2,9 +2,11 @@
 
 A seeded generator (``hostile_rows``; seed from CDP_FUZZ_SEED, printed on failure) writes
 broken rows into every raw contract table next to known-good ones. One ``dbt build`` of
-seeds, staging and identity per warehouse must pass; then every broken row is in
-``stg_quarantine`` with the reason the generator expects, no good row is lost, and both
-engines reach the same verdict on every row.
+seeds, staging, identity and the privacy tombstones per warehouse must pass; then every
+broken row is in ``stg_quarantine`` with the reason the generator expects, no good row is
+lost, every honoured deletion request holds the hash of its normalised identifier and
+erases exactly the one person it names, and both engines reach the same verdict on every
+row.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from typing import Any
 
 import pytest
 
+from orchestration.syncs.forget import identifier_hash
 from tests.python.cdp_testing import Warehouse, postgres_answers
 from tests.python.conftest import make_warehouse
 from tests.python.hostile_rows import (
@@ -30,6 +33,8 @@ from tests.python.hostile_rows import (
 
 SEED = int(os.environ.get("CDP_FUZZ_SEED", "20240229"))
 SELECTION = ("--select", "path:seeds", "path:models/staging", "path:models/identity",
+             # the tombstones' post-hook erases the people deletion requests name
+             "path:models/privacy",
              "--indirect-selection", "cautious",
              # unit tests feed their own rows, not these: they run in every other build
              "--exclude-resource-type", "unit_test")
@@ -48,6 +53,8 @@ class Built:
     quarantine: list[QuarantineRow]       # source_name, source_key, column, reason, rejected
     collided: dict[str, tuple[str | None, str | None]]  # member_id -> (email, phone)
     identifiers: list[tuple[str, str]]    # identity_identifiers of the colliding values
+    tombstones: list[tuple[str, str, str]]  # request_id, identifier_type, identifier_hash
+    erased_left: list[tuple[str, str]]    # identity_identifiers of the erased person
 
 
 def read_back(warehouse: Warehouse, data: HostileData) -> Built:
@@ -59,7 +66,13 @@ def read_back(warehouse: Warehouse, data: HostileData) -> Built:
         rows = warehouse.query(
             f"select {table.staged_key}, {probe} from staging.{table.staged_model}"
         )
-        staged[table.name] = dict(rows)
+        if table.several_per_key:
+            probes: dict[Any, set[Any]] = collections.defaultdict(set)
+            for key, value in rows:
+                probes[key].add(value)
+            staged[table.name] = {key: frozenset(values) for key, values in probes.items()}
+        else:
+            staged[table.name] = dict(rows)
         staged_rows[table.name] = len(rows)
         raw_rows[table.name] = warehouse.query(f"select count(*) from raw.{table.name}")[0][0]
     quarantine = warehouse.query(
@@ -78,8 +91,17 @@ def read_back(warehouse: Warehouse, data: HostileData) -> Built:
         "select identifier_type, identifier_value from identity.identity_identifiers "
         f"where identifier_value in ({values})"
     )
+    tombstones = warehouse.query(
+        "select request_id, identifier_type, identifier_hash from privacy.privacy_tombstones"
+    )
+    erased = ", ".join(f"'{value}'" for _, value in data.erasure.identifiers)
+    erased_left = warehouse.query(
+        "select identifier_type, identifier_value from identity.identity_identifiers "
+        f"where identifier_value in ({erased})"
+    )
     return Built(warehouse.target, raw_rows, staged, staged_rows,
-                 [tuple(row) for row in quarantine], collided, sorted(identifiers))
+                 [tuple(row) for row in quarantine], collided, sorted(identifiers),
+                 [tuple(row) for row in tombstones], [tuple(row) for row in erased_left])
 
 
 @pytest.fixture(scope="module")
@@ -170,16 +192,21 @@ def test_every_broken_row_is_quarantined_with_its_reason(built: Built,
                 f"expected {expectation.outcome.kind} {wanted}, got {got} "
                 f"(staged: {is_staged})"
             )
-    missing_keys = collections.Counter()
+    # rows without a key: missing_key, or erased (a CRM row keeps no key)
+    keyless: dict[str, collections.Counter[tuple[str | None, str]]] = (
+        collections.defaultdict(collections.Counter)
+    )
     for expectation in data.expectations:
         if expectation.key is None:
-            assert expectation.outcome.reason == "missing_key"
-            missing_keys[expectation.table] += expectation.copies
+            assert expectation.outcome.kind == "rejected"
+            keyless[expectation.table][(None, str(expectation.outcome.reason))] += (
+                expectation.copies
+            )
     for table in HOSTILE_TABLES:
-        got = [reason for reason in found.get((table, None), [])]
-        if got != [(None, "missing_key")] * missing_keys[table]:
-            problems.append(f"{table}: {missing_keys[table]} rows without a key expected as "
-                            f"missing_key, quarantine has {collections.Counter(got)}")
+        got = collections.Counter(found.get((table, None), []))
+        if got != keyless[table]:
+            problems.append(f"{table}: rows without a key expected as {dict(keyless[table])}, "
+                            f"quarantine has {dict(got)}")
     assert not problems, (f"{len(problems)} rows not judged as expected {seed_note(built)}:\n"
                           + "\n".join(problems[:40]))
 
@@ -209,6 +236,46 @@ def test_chaos_rows_are_staged_or_rejected_for_a_known_reason(built: Built,
             staged = key in built.staged[table]
             assert staged != bool(row_reasons), (table, key, verdicts, seed_note(built))
             assert set(row_reasons) <= reasons[table], (table, key, row_reasons)
+            if (table, key) in data.chaos_verdicts:  # the row's fate is known exactly
+                outcome, probe = data.chaos_verdicts[(table, key)]
+                assert row_reasons == ([outcome.reason] if outcome.reason else []), (
+                    table, short(key), outcome, row_reasons, seed_note(built))
+                assert built.staged[table].get(key) == probe, (table, short(key))
+
+
+def test_a_deletion_request_erases_the_person_it_names_everywhere(built: Built,
+                                                                  data: HostileData) -> None:
+    """The one request naming somebody (a dedicated CRM member, by email typed otherwise)
+    erases their CRM row, their ticket (same phone) and their web event (same member id):
+    expected as erasure_request in the row checks above; here, what is left of them."""
+    erasure = data.erasure
+    assert erasure.member_id not in built.staged["crm_members"], seed_note(built)
+    for table, key in erasure.erased_keys.items():
+        assert key not in built.staged[table], (table, key)
+    assert built.erased_left == [], seed_note(built)
+    tombstones = {(kind, hashed) for request_id, kind, hashed in built.tombstones
+                  if request_id == erasure.request_id}
+    assert {(kind, hashed) for kind, hashed in tombstones if kind != "customer_id"} == {
+        (kind, identifier_hash(kind, value)) for kind, value in erasure.identifiers
+    }, seed_note(built)
+    assert any(kind == "customer_id" for kind, _ in tombstones)
+
+
+def test_other_deletion_requests_name_nobody_else(built: Built, data: HostileData) -> None:
+    """Every other honoured request is tombstoned with its own identifier and nothing more:
+    it resolved to no customer, so no row of another table was erased on its account."""
+    staged = built.staged["deletion_requests"]
+    tombstones: dict[str, set[str]] = collections.defaultdict(set)
+    for request_id, _, hashed in built.tombstones:
+        tombstones[request_id].add(hashed)
+    assert set(tombstones) == set(staged), seed_note(built)
+    for request_id, hashes in staged.items():
+        if request_id != data.erasure.request_id:
+            assert tombstones[request_id] == set(hashes), (short(request_id), seed_note(built))
+    erased = collections.Counter(row[0] for row in built.quarantine
+                                 if row[3] == "erasure_request")
+    assert erased == {"crm_members": 1, **dict.fromkeys(data.erasure.erased_keys, 1)}, (
+        seed_note(built))
 
 
 def test_identifiers_equal_once_normalised_are_one_identifier(built: Built,
