@@ -14,7 +14,8 @@
     {%- set merges = cdp.model_relation('customer_id_merges') -%}
     with
 
-    forgotten_requests as (
+    -- materialized: the normalisation runs once per request, not once per join candidate
+    forgotten_requests as {{ cdp.materialized_cte() }} (
         select
             requested.request_id,
             requested.identifier_type,

@@ -150,6 +150,10 @@ class _ProjectNamespace:
                 return macro(*args, **kwargs)
             if name in _WRAPPING_MACROS:
                 return str(args[0])
+            if name == "decide_rejections":  # its arguments are SQL clauses, not values
+                rows, keys, order_by = args
+                return (f"select *, row_number() over (partition by {', '.join(keys)}"
+                        f" order by {order_by}) as version_rank from {rows}")
             arguments = _join_arguments(
                 _render_argument(value) for value in [*args, *kwargs.values()]
             )

@@ -66,21 +66,9 @@ rows_checked as (
     from identifiers_normalized
 ),
 
-versions_ranked as (
-    select
-        *,
-        row_number() over (
-            partition by row_error is null, consent_event_id
-            order by occurred_at desc nulls last, source_row_id asc
-        ) as version_rank
-    from rows_checked
-),
-
 rejections_decided as (
-    select
-        *,
-        coalesce(row_error, case when version_rank > 1 then 'duplicate_key' end) as rejection_reason
-    from versions_ranked
+    {{ cdp.decide_rejections('rows_checked', ['consent_event_id'],
+        'occurred_at desc nulls last, source_row_id asc') }}
 )
 
 select * from rejections_decided

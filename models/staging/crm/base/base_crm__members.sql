@@ -54,21 +54,9 @@ ranges_checked as (
     from cleaned
 ),
 
-versions_ranked as (
-    select
-        *,
-        row_number() over (
-            partition by row_error is null, member_id
-            order by updated_at desc nulls last, registered_at desc nulls last, source_row_id asc
-        ) as version_rank
-    from ranges_checked
-),
-
 rejections_decided as (
-    select
-        *,
-        coalesce(row_error, case when version_rank > 1 then 'duplicate_key' end) as rejection_reason
-    from versions_ranked
+    {{ cdp.decide_rejections('ranges_checked', ['member_id'],
+        'updated_at desc nulls last, registered_at desc nulls last, source_row_id asc') }}
 )
 
 select * from rejections_decided

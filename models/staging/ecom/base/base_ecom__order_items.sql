@@ -43,25 +43,19 @@ rows_checked as (
     from cleaned
 ),
 
-versions_ranked as (
-    select
-        *,
-        row_number() over (
-            partition by row_error is null, order_id, line_number
-            order by source_row_id
-        ) as version_rank
-    from rows_checked
+rejections_decided as (
+    {{ cdp.decide_rejections('rows_checked', ['order_id', 'line_number'],
+        'source_row_id') }}
 ),
 
-rejections_decided as (
+rows_keyed as (
     select
         *,
-        order_id || '-' || cast(line_number as {{ dbt.type_string() }}) as order_item_id,
-        coalesce(row_error, case when version_rank > 1 then 'duplicate_key' end) as rejection_reason
-    from versions_ranked
+        order_id || '-' || cast(line_number as {{ dbt.type_string() }}) as order_item_id
+    from rejections_decided
 )
 
-select * from rejections_decided
+select * from rows_keyed
 {% endset %}
 
 {{ cdp.erase_forgotten_rows(rows_decided) }}

@@ -11,7 +11,8 @@
 with
 
 source as (
-    select * from {{ cdp.raw_deletion_requests() }} as requests
+    -- the alias: PostgreSQL before 16 needs one when this is an empty subquery
+    select * from {{ cdp.raw_deletion_requests() }} as raw_requests  -- noqa: AL05
 ),
 
 cleaned as (
@@ -53,21 +54,9 @@ rows_checked as (
     from cleaned
 ),
 
-versions_ranked as (
-    select
-        *,
-        row_number() over (
-            partition by row_error is null, request_id, identifier_hash
-            order by requested_at asc nulls last, source_row_id asc
-        ) as version_rank
-    from rows_checked
-),
-
 rejections_decided as (
-    select
-        *,
-        coalesce(row_error, case when version_rank > 1 then 'duplicate_key' end) as rejection_reason
-    from versions_ranked
+    {{ cdp.decide_rejections('rows_checked', ['request_id', 'identifier_hash'],
+        'requested_at asc nulls last, source_row_id asc') }}
 )
 
 select * from rejections_decided

@@ -53,21 +53,9 @@ rows_checked as (
     from cleaned
 ),
 
-versions_ranked as (
-    select
-        *,
-        row_number() over (
-            partition by row_error is null, ticket_id
-            order by resolved_at desc nulls last, created_at desc, source_row_id asc
-        ) as version_rank
-    from rows_checked
-),
-
 rejections_decided as (
-    select
-        *,
-        coalesce(row_error, case when version_rank > 1 then 'duplicate_key' end) as rejection_reason
-    from versions_ranked
+    {{ cdp.decide_rejections('rows_checked', ['ticket_id'],
+        'resolved_at desc nulls last, created_at desc, source_row_id asc') }}
 )
 
 select * from rejections_decided

@@ -46,26 +46,19 @@ rows_checked as (
     from cleaned
 ),
 
-versions_ranked as (
+rows_dated as (
     select
         *,
-        row_number() over (
-            partition by row_error is null, openid
-            order by
-                greatest(
-                    coalesce(subscribed_at, unsubscribed_at),
-                    coalesce(unsubscribed_at, subscribed_at)
-                ) desc nulls last,
-                source_row_id
-        ) as version_rank
+        -- the version kept is the one with the latest subscribe or unsubscribe
+        greatest(
+            coalesce(subscribed_at, unsubscribed_at), coalesce(unsubscribed_at, subscribed_at)
+        ) as last_changed_at
     from rows_checked
 ),
 
 rejections_decided as (
-    select
-        *,
-        coalesce(row_error, case when version_rank > 1 then 'duplicate_key' end) as rejection_reason
-    from versions_ranked
+    {{ cdp.decide_rejections('rows_dated', ['openid'],
+        'last_changed_at desc nulls last, source_row_id asc') }}
 )
 
 select * from rejections_decided
