@@ -7,10 +7,15 @@ UI reads raw -> staging -> identity -> marts -> audience -> destination.
 
 import json
 from collections.abc import Iterator, Mapping
-from typing import Any, Optional
+from typing import Any
 
 from dagster import AssetExecutionContext, AssetSpec
-from dagster_dbt import DagsterDbtTranslator, DagsterDbtTranslatorSettings, DbtCliResource, dbt_assets
+from dagster_dbt import (
+    DagsterDbtTranslator,
+    DagsterDbtTranslatorSettings,
+    DbtCliResource,
+    dbt_assets,
+)
 
 from orchestration.project import cdp_project
 
@@ -20,7 +25,7 @@ LAYERS = ("staging", "identity", "marts", "audiences", "bi")
 class CdpDbtTranslator(DagsterDbtTranslator):
     """Groups by layer folder; raw sources form the `raw` group."""
 
-    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> Optional[str]:
+    def get_group_name(self, dbt_resource_props: Mapping[str, Any]) -> str | None:
         if dbt_resource_props.get("resource_type") == "source":
             return "raw"
         fqn = dbt_resource_props.get("fqn") or []

@@ -173,10 +173,11 @@ class Warehouse:
     def load_generated(self, people: int, seed: int = 42, batch: int = 0,
                        mode: str = "replace") -> dict[str, int]:
         """Load the demo generator's tables (raw contract + truth) through its own loaders."""
+        from psycopg.conninfo import make_conninfo
+
         from orchestration.generate import generate
         from orchestration.generate.duckdb_loader import load_duckdb
         from orchestration.generate.postgres_loader import load_postgres
-        from psycopg.conninfo import make_conninfo
 
         tables = generate(people=people, seed=seed, batch=batch)
         if self.target == "pg":

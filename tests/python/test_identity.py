@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
@@ -11,7 +10,6 @@ from tests.python.cdp_testing import Warehouse, postgres_answers, services_requi
 from tests.python.identity_scenarios import (
     CHAIN_HOPS,
     HUB_PARTNERS,
-    app_event,
     e164,
     identity_rules_scenario,
     order,

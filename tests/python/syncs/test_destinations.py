@@ -116,7 +116,7 @@ def test_ads_payload_carries_only_hashes(
         assert secret not in raw, secret
     assert body["list_id"] == "winback" and body["operation"] == "add"
     members = body["members"]
-    sha = lambda value: hashlib.sha256(value.encode()).hexdigest()  # noqa: E731
+    sha = lambda value: hashlib.sha256(value.encode()).hexdigest()
     assert {m.get("hashed_email") for m in members} == {
         sha("li.wei@example.com"), sha("zhang@example.cn"), None,
     }
