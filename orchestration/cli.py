@@ -35,7 +35,7 @@ from orchestration.generate.loading import prefetched
 from orchestration.generate.people import MAX_PEOPLE
 from orchestration.warehouse import TARGET_ENGINES, Warehouse, warehouse_for
 
-SUMMARY_SCHEMAS = ("raw", "staging", "identity", "marts", "audiences")
+SUMMARY_SCHEMAS = ("raw", "staging", "identity", "privacy", "marts", "audiences")
 SchemaCounts = dict[str, tuple[int, int | None]]  # schema -> (relations, rows or None)
 console = Console()
 
