@@ -1,7 +1,7 @@
 """The ``cdp`` command: generate demo data into the warehouse, run the whole demo.
 
-cdp generate --people 10000 --seed 42 [--target dev|pg] [--append-batch K]
-cdp demo [--people 300] [--seed 42] [--target dev|pg]
+cdp generate --people 10000 --seed 42 [--target dev|pg|spark] [--append-batch K]
+cdp demo [--people 300] [--seed 42] [--target dev|pg|spark]
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from orchestration.generate import (
     iter_tables,
     load_duckdb,
     load_postgres,
+    load_spark,
+    spark_session,
 )
 from orchestration.generate.loading import prefetched
 from orchestration.generate.people import MAX_PEOPLE
@@ -175,6 +177,10 @@ def load_demo_data(
             return load_duckdb(
                 tables, warehouse.duckdb_path, mode=mode, on_loaded=on_loaded
             )
+        if warehouse.engine == "spark":
+            assert warehouse.spark is not None
+            session = spark_session(warehouse.spark.session_conf)
+            return load_spark(tables, session, mode=mode, on_loaded=on_loaded)
         assert warehouse.postgres is not None
         conninfo = warehouse.postgres.conninfo()
         ensure_database(conninfo)

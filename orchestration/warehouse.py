@@ -3,8 +3,12 @@
 Mirrors ``profiles.yml``: target ``dev`` is DuckDB at ``CDP_DUCKDB_PATH`` (default
 ``.cdp/cdp.duckdb``; relative paths are relative to the project folder, not the cwd);
 target ``pg`` is PostgreSQL from ``CDP_PG_HOST`` (127.0.0.1), ``CDP_PG_PORT`` (5432),
-``CDP_PG_USER`` (postgres), ``CDP_PG_PASSWORD`` ('') and ``CDP_PG_DATABASE`` (cdp).
-The default target is ``DBT_TARGET`` or ``dev``. Nothing here connects to anything.
+``CDP_PG_USER`` (postgres), ``CDP_PG_PASSWORD`` ('') and ``CDP_PG_DATABASE`` (cdp);
+target ``spark`` is Apache Spark in-process (PySpark local mode) with its tables and
+catalog under ``CDP_SPARK_DIR`` (default ``.cdp/spark``, relative to the project folder).
+The Spark session parameters are read from ``profiles.yml`` itself, so the generator's
+session and dbt's are the same. The default target is ``DBT_TARGET`` or ``dev``. Nothing
+here connects to anything.
 """
 
 from __future__ import annotations
@@ -15,12 +19,18 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
+import jinja2
+import yaml
 from psycopg.conninfo import make_conninfo
 
-Engine = Literal["duckdb", "postgres"]
-TARGET_ENGINES: dict[str, Engine] = {"dev": "duckdb", "pg": "postgres"}
+Engine = Literal["duckdb", "postgres", "spark"]
+TARGET_ENGINES: dict[str, Engine] = {"dev": "duckdb", "pg": "postgres", "spark": "spark"}
 DEFAULT_DUCKDB_PATH = Path(".cdp") / "cdp.duckdb"
+DEFAULT_SPARK_DIR = Path(".cdp") / "spark"
 PROJECT_FILE = "dbt_project.yml"
+PROFILES_FILE = "profiles.yml"
+PROFILE_NAME = "cdp"
+LOOPBACK = "127.0.0.1"  # in-process Spark listens here only
 
 
 def default_target(env: Mapping[str, str] | None = None) -> str:
@@ -85,6 +95,24 @@ class PostgresSettings:
 
 
 @dataclass(frozen=True)
+class SparkSettings:
+    """The in-process Spark warehouse: a folder holding the tables (``warehouse/``) and
+    the catalog (``metastore/``), and the session parameters of the profile's target."""
+
+    directory: Path
+    session_conf: dict[str, str]
+
+    @classmethod
+    def for_target(
+        cls, project_dir: Path, target: str, env: Mapping[str, str] | None = None
+    ) -> SparkSettings:
+        env = dict(os.environ if env is None else env)
+        directory = spark_dir(project_dir, env)
+        env["CDP_SPARK_DIR"] = str(directory)
+        return cls(directory, spark_session_conf(project_dir, target, env))
+
+
+@dataclass(frozen=True)
 class Warehouse:
     """The warehouse of one dbt target."""
 
@@ -93,10 +121,15 @@ class Warehouse:
     project_dir: Path
     duckdb_path: Path | None = None
     postgres: PostgresSettings | None = None
+    spark: SparkSettings | None = None
 
     def describe(self) -> str:
         if self.engine == "duckdb":
             return f"DuckDB {self.duckdb_path}"
+        if self.engine == "spark":
+            assert self.spark is not None
+            master = self.spark.session_conf.get("spark.master", "local")
+            return f"Spark ({master}) {self.spark.directory}"
         assert self.postgres is not None
         settings = self.postgres
         return f"PostgreSQL {settings.user}@{settings.host}:{settings.port}/{settings.database}"
@@ -107,6 +140,9 @@ class Warehouse:
         env = {"DBT_SEND_ANONYMOUS_USAGE_STATS": "False", "DBT_TARGET": self.target}
         if self.duckdb_path is not None:
             env["CDP_DUCKDB_PATH"] = str(self.duckdb_path)
+        if self.spark is not None:
+            env["CDP_SPARK_DIR"] = str(self.spark.directory)
+            env["SPARK_LOCAL_IP"] = LOOPBACK
         return env
 
 
@@ -114,6 +150,41 @@ def duckdb_path(project_dir: Path, env: Mapping[str, str] | None = None) -> Path
     env = os.environ if env is None else env
     path = Path(env.get("CDP_DUCKDB_PATH") or DEFAULT_DUCKDB_PATH).expanduser()
     return path if path.is_absolute() else (project_dir / path).resolve()
+
+
+def spark_dir(project_dir: Path, env: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if env is None else env
+    path = Path(env.get("CDP_SPARK_DIR") or DEFAULT_SPARK_DIR).expanduser()
+    return path if path.is_absolute() else (project_dir / path).resolve()
+
+
+def spark_session_conf(
+    project_dir: Path, target: str, env: Mapping[str, str] | None = None
+) -> dict[str, str]:
+    """The ``server_side_parameters`` of a ``method: session`` Spark target in
+    ``profiles.yml``, rendered as dbt renders them (``env_var`` from ``env``)."""
+    env = os.environ if env is None else env
+    path = project_dir / PROFILES_FILE
+    outputs = yaml.safe_load(path.read_text())[PROFILE_NAME]["outputs"]
+    output = outputs.get(target) or {}
+    if output.get("type") != "spark" or output.get("method") != "session":
+        raise ValueError(
+            f"{path}: target {target!r} is not a Spark target with method: session"
+        )
+    missing = object()
+
+    def env_var(name: str, default: object = missing) -> str:
+        if name in env:
+            return env[name]
+        if default is missing:
+            raise KeyError(f"{path}: env var {name} is not set and has no default")
+        return str(default)
+
+    renderer = jinja2.Environment(undefined=jinja2.StrictUndefined)
+    return {
+        str(key): renderer.from_string(str(value)).render(env_var=env_var).strip()
+        for key, value in (output.get("server_side_parameters") or {}).items()
+    }
 
 
 def warehouse_for(
@@ -132,6 +203,11 @@ def warehouse_for(
     if engine == "duckdb":
         return Warehouse(
             target, engine, project_dir, duckdb_path=duckdb_path(project_dir, env)
+        )
+    if engine == "spark":
+        return Warehouse(
+            target, engine, project_dir,
+            spark=SparkSettings.for_target(project_dir, target, env),
         )
     return Warehouse(
         target, engine, project_dir, postgres=PostgresSettings.from_env(env)

@@ -9,7 +9,7 @@
     ) ~ ')' -%}
     {#- local part @ labels of letters, digits and inner hyphens, dot-separated; 2+ letter TLD -#}
     {%- set email_pattern = "'^[a-z0-9!#$%&*+/=?^_`{|}~.''-]+@"
-        ~ "[a-z0-9]([a-z0-9-]*[a-z0-9])?(\\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*\\.[a-z]{2,}$'" -%}
+        ~ "[a-z0-9]([a-z0-9-]*[a-z0-9])?([.][a-z0-9]([a-z0-9-]*[a-z0-9])?)*[.][a-z]{2,}$'" -%}
     case
         when {{ cdp.regexp_matches(stripped, email_pattern) }}
             and {{ stripped }} not like '%..%'

@@ -12,7 +12,7 @@
         "''"
     ) -%}
     case
-        when {{ cdp.regexp_matches(stripped, "'^-?[0-9]{1,15}(\\.[0-9]+)?$'") }}
+        when {{ cdp.regexp_matches(stripped, "'^-?[0-9]{1,15}([.][0-9]+)?$'") }}
             then {{ cdp.try_cast_decimal(stripped) }}
     end
 {%- endmacro %}

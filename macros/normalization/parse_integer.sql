@@ -2,7 +2,7 @@
 {% macro parse_integer(expression) -%}
     {%- set stripped = cdp.clean_text(expression) -%}
     case
-        when {{ cdp.regexp_matches(stripped, "'^-?[0-9]{1,9}(\\.0+)?$'") }}
+        when {{ cdp.regexp_matches(stripped, "'^-?[0-9]{1,9}([.]0+)?$'") }}
             then cast(cast({{ stripped }} as decimal(18, 2)) as integer)
     end
 {%- endmacro %}

@@ -15,7 +15,7 @@
     case
         when {{ cdp.regexp_matches(text, cdp.timestamp_pattern()) }}
             then case
-                when {{ cdp.regexp_matches(text, "':[0-9]{2}(\\.[0-9]+)? ?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'") }}
+                when {{ cdp.regexp_matches(text, "':[0-9]{2}([.][0-9]+)? ?(Z|[+-][0-9]{2}(:?[0-9]{2})?)$'") }}
                     then {{ cdp.try_cast_timestamp_with_offset_to_utc(text) }}
                 else {{ cdp.local_to_utc(cdp.try_cast_timestamp(text), time_zone) }}
             end

@@ -7,8 +7,20 @@
     engines would clean the same value differently.
 #}
 {% macro whitespace_characters() -%}
+    {{ return(adapter.dispatch('whitespace_characters', 'cdp')()) }}
+{%- endmacro %}
+
+{% macro default__whitespace_characters() -%}
     {{ return(
         "\\t\\n\\v\\f\\r \u0085\u00a0\u1680\u2000-\u200b"
         ~ "\u2028\u2029\u202f\u205f\u3000\ufeff"
     ) }}
+{%- endmacro %}
+
+{#
+    Spark unescapes backslashes in string literals (`'\v'` reads as `v`), so its regex
+    escapes are written doubled: the pattern its (Java) regex engine gets is the same.
+#}
+{% macro spark__whitespace_characters() -%}
+    {{ return(cdp.default__whitespace_characters() | replace('\\', '\\\\')) }}
 {%- endmacro %}

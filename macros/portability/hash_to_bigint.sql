@@ -14,3 +14,7 @@
 {% macro duckdb__hash_to_bigint(expression) -%}
     cast(('0x' || substr({{ dbt.hash(expression) }}, 1, 15)) as bigint)
 {%- endmacro %}
+
+{% macro spark__hash_to_bigint(expression) -%}
+    cast(conv(substr({{ dbt.hash(expression) }}, 1, 15), 16, 10) as bigint)
+{%- endmacro %}

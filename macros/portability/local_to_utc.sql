@@ -13,3 +13,11 @@
         )
     {%- endif -%}
 {%- endmacro %}
+
+{% macro spark__local_to_utc(expression, time_zone) -%}
+    {%- if time_zone | upper == 'UTC' -%}
+        {{ expression }}
+    {%- else -%}
+        to_utc_timestamp({{ expression }}, '{{ time_zone }}')
+    {%- endif -%}
+{%- endmacro %}

@@ -11,6 +11,10 @@
     nullif(regexp_extract({{ expression }}, {{ pattern }}, {{ group }}), '')
 {%- endmacro %}
 
+{% macro spark__regexp_extract(expression, pattern, group) -%}
+    {{ return(cdp.duckdb__regexp_extract(expression, pattern, group)) }}
+{%- endmacro %}
+
 {% macro postgres__regexp_extract(expression, pattern, group) -%}
     nullif((regexp_match({{ expression }}, {{ pattern }}))[{{ group }}], '')
 {%- endmacro %}

@@ -15,6 +15,14 @@
     cast(try_cast({{ expression }} as timestamptz) at time zone 'UTC' as timestamp)
 {%- endmacro %}
 
+{#
+    Spark reads the offset and returns the instant in the session time zone, which the
+    profile sets to UTC (spark.sql.session.timeZone).
+#}
+{% macro spark__try_cast_timestamp_with_offset_to_utc(expression) -%}
+    try_cast({{ expression }} as {{ dbt.type_timestamp() }})
+{%- endmacro %}
+
 {% macro postgres__try_cast_timestamp_with_offset_to_utc(expression) -%}
     ({{ target.schema }}.cdp_try_cast_timestamptz({{ expression }}) at time zone 'UTC')
 {%- endmacro %}

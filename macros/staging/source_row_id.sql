@@ -16,7 +16,10 @@
     {%- endfor -%}
     {%- set row_hash = dbt.hash(parts | join(" || '|' || ")) -%}
     {{ row_hash }} || '-' || cast(
-        row_number() over (partition by {{ columns | join(', ') }})
+        {#- copies are identical, so any order numbers them alike; Spark requires one #}
+        row_number() over (
+            partition by {{ columns | join(', ') }} order by {{ columns[0] }}
+        )
         as {{ dbt.type_string() }}
     )
 {%- endmacro %}

@@ -7,7 +7,8 @@
 {{ config(
     materialized='incremental',
     unique_key='node_id',
-    incremental_strategy='delete+insert',
+    incremental_strategy=cdp.upsert_strategy(),
+    partition_by=cdp.upsert_partition_by(['identifier_type']),
     full_refresh=false,
     on_schema_change='fail',
 ) }}
@@ -30,4 +31,4 @@ proposals as (
     from {{ ref('identity_id_proposals') }}
 )
 
-select * from proposals
+{{ cdp.upsert_rows('proposals') }}

@@ -33,13 +33,15 @@ occurrences_unioned as (
 ),
 
 blocklist as (
-    select
+    select distinct
         identifier_type,
         lower(identifier_value) as identifier_value
     from {{ ref('identity_blocklist') }}
 ),
 
 occurrences_flagged as (
+    {#- two equi-joins (blocked for this type, blocked for every type) rather than an
+        exists() in the select list, which Spark's optimizer fails on above a union #}
     select
         occurrences.source_name,
         occurrences.source_key,
@@ -49,13 +51,17 @@ occurrences_flagged as (
         {{ cdp.hash_to_bigint(
             "occurrences.identifier_type || ':' || occurrences.identifier_value"
         ) }} as node_id,
-        exists(
-            select 1
-            from blocklist
-            where blocklist.identifier_value = lower(occurrences.identifier_value)
-                and blocklist.identifier_type in (occurrences.identifier_type, '*')
+        (
+            blocked_for_type.identifier_value is not null
+            or blocked_for_all.identifier_value is not null
         ) as is_blocklisted
     from occurrences_unioned as occurrences
+    left outer join blocklist as blocked_for_type
+        on lower(occurrences.identifier_value) = blocked_for_type.identifier_value
+            and occurrences.identifier_type = blocked_for_type.identifier_type
+    left outer join blocklist as blocked_for_all
+        on lower(occurrences.identifier_value) = blocked_for_all.identifier_value
+            and blocked_for_all.identifier_type = '*'
 )
 
 select * from occurrences_flagged

@@ -1,9 +1,12 @@
-"""Test harness: a throw-away warehouse (DuckDB file or PostgreSQL database) that tests load
-through the public raw contract and build with dbt, exactly as users do."""
+"""Test harness: a throw-away warehouse (DuckDB file, PostgreSQL database or in-process Spark
+catalog) that tests load through the public raw contract and build with dbt, exactly as
+users do."""
 
 from __future__ import annotations
 
 import contextlib
+import datetime
+import importlib.util
 import os
 import shutil
 import uuid
@@ -54,6 +57,17 @@ def services_required() -> bool:
     return os.environ.get("CDP_REQUIRE_SERVICES") == "1"
 
 
+def spark_missing() -> str | None:
+    """Why Spark cannot run here (None when it can): the `spark` extra and a Java runtime."""
+    if importlib.util.find_spec("pyspark") is None or importlib.util.find_spec(
+            "dbt.adapters.spark") is None:
+        return "pyspark / dbt-spark are not installed (pip install -e '.[spark]')"
+    java_home = os.environ.get("JAVA_HOME")
+    if shutil.which("java") is None and not (java_home and Path(java_home, "bin", "java").exists()):
+        return "no Java runtime for Spark (no java on PATH or in JAVA_HOME; needs Java 17+)"
+    return None
+
+
 def postgres_answers() -> bool:
     try:
         with psycopg.connect(dbname="postgres", connect_timeout=3, **PG_SETTINGS):
@@ -77,7 +91,9 @@ def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
 
 
 class Warehouse:
-    """One isolated warehouse: a DuckDB file in a temp dir, or a fresh PostgreSQL database."""
+    """One isolated warehouse: a DuckDB file in a temp dir, a fresh PostgreSQL database, or
+    a Spark catalog in a temp dir (one per test process: a Spark session's warehouse folder
+    is fixed when it starts)."""
 
     def __init__(self, target: str, workdir: Path, *, template: str | None = None) -> None:
         """``template``: on PostgreSQL, a database to copy (see ``clone``)."""
@@ -85,12 +101,14 @@ class Warehouse:
         self.workdir = workdir
         self.duckdb_path = workdir / "cdp.duckdb"
         self.pg_database = f"cdp_test_{uuid.uuid4().hex[:10]}"
+        self.spark_dir = workdir / "spark"
         self.env = {
             "DBT_SEND_ANONYMOUS_USAGE_STATS": "False",
             "DBT_TARGET_PATH": str(workdir / "target"),
             "DBT_LOG_PATH": str(workdir / "logs"),
             "CDP_DUCKDB_PATH": str(self.duckdb_path),
             "CDP_PG_DATABASE": self.pg_database,
+            "CDP_SPARK_DIR": str(self.spark_dir),
         }
         if target == "pg":
             copy_of = f' template "{template}"' if template else ""
@@ -111,9 +129,32 @@ class Warehouse:
         if self.target == "pg":
             with psycopg.connect(dbname="postgres", autocommit=True, **PG_SETTINGS) as conn:
                 conn.execute(f'drop database if exists "{self.pg_database}" with (force)')
+        if self.target == "spark":
+            from orchestration.generate.spark_loader import stop_spark_session
+
+            stop_spark_session()
+
+    def spark_session(self) -> Any:
+        """The process's Spark session on this warehouse's folder (started on first use,
+        as dbt-spark's `session` method starts it, from profiles.yml)."""
+        from orchestration.generate.spark_loader import spark_session
+        from orchestration.warehouse import SparkSettings
+
+        settings = SparkSettings.for_target(PROJECT_DIR, self.target, self.env)
+        session = spark_session(settings.session_conf)
+        started_in = session.conf.get("spark.sql.warehouse.dir")
+        if not started_in.rstrip("/").endswith(str(settings.directory / "warehouse")):
+            raise RuntimeError(f"this process's Spark session already uses {started_in}; "
+                               "one Spark warehouse per test process")
+        return session
 
     # --- data in and out -------------------------------------------------------------
     def query(self, sql: str) -> list[tuple[Any, ...]]:
+        if self.target == "spark":
+            # Through Arrow: timestamps arrive as UTC, whatever this process's time zone.
+            table = self.spark_session().sql(sql).toArrow()
+            columns = [column.to_pylist() for column in table.columns]
+            return [tuple(_naive_utc(value) for value in row) for row in zip(*columns)]
         if self.target == "pg":
             with psycopg.connect(dbname=self.pg_database, **PG_SETTINGS) as conn:
                 return conn.execute(sql).fetchall()
@@ -125,6 +166,8 @@ class Warehouse:
 
     def load_raw(self, rows: Rows, *, append: bool = False) -> None:
         """Write raw contract tables (every column text). Tables not given are created empty."""
+        if self.target == "spark":
+            raise NotImplementedError("load_raw: use load_generated on Spark")
         statements: list[tuple[str, list[list[Any]]]] = []
         for table, columns in RAW_CONTRACT.items():
             given = rows.get(table, [])
@@ -180,6 +223,10 @@ class Warehouse:
         from orchestration.generate.postgres_loader import load_postgres
 
         tables = generate(people=people, seed=seed, batch=batch)
+        if self.target == "spark":
+            from orchestration.generate.spark_loader import load_spark
+
+            return load_spark(tables, self.spark_session(), mode=mode)
         if self.target == "pg":
             return load_postgres(tables, make_conninfo(dbname=self.pg_database, **PG_SETTINGS),
                                  mode=mode)
@@ -204,3 +251,10 @@ class Warehouse:
 
     def build(self, *extra: str) -> Any:
         return self.dbt("build", *extra)
+
+
+def _naive_utc(value: Any) -> Any:
+    """A time-zone-aware datetime as naive UTC (what DuckDB and PostgreSQL return)."""
+    if isinstance(value, datetime.datetime) and value.tzinfo is not None:
+        return value.astimezone(datetime.timezone.utc).replace(tzinfo=None)
+    return value

@@ -5,7 +5,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.python.cdp_testing import Warehouse, postgres_answers, services_required
+from tests.python.cdp_testing import (
+    Warehouse,
+    postgres_answers,
+    services_required,
+    spark_missing,
+)
 
 DEMO_PEOPLE = 400
 
@@ -20,9 +25,20 @@ def _require_postgres() -> None:
     pytest.skip(message)
 
 
+def _require_spark() -> None:
+    reason = spark_missing()
+    if reason is None:
+        return
+    if services_required():
+        pytest.fail(f"CDP_REQUIRE_SERVICES=1 and {reason}")
+    pytest.skip(reason)
+
+
 def make_warehouse(target: str, workdir: Path) -> Warehouse:
     if target == "pg":
         _require_postgres()
+    if target == "spark":
+        _require_spark()
     return Warehouse(target, workdir)
 
 

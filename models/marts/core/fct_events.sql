@@ -1,7 +1,8 @@
 {#
     The unified customer event stream. Grain: one row per event (macros/marts/event_stream.sql
-    says what each source contributes). Incremental, delete+insert on event_id, which both
-    DuckDB and PostgreSQL support.
+    says what each source contributes). Incremental, replacing rows by event_id
+    (cdp.upsert_strategy: delete+insert on DuckDB and PostgreSQL; on Spark, parquet
+    partitions by source rewritten with insert_overwrite).
 
     Each incremental run writes three sets of rows:
     1. Late data: per source, every event at or after (that source's latest occurred_at
@@ -46,8 +47,9 @@
         "{{ cdp.refresh_statistics_of([ref('identity_source_records')]) }}",
         "{{ cdp.refresh_statistics_of([ref('identity_customer_registry')]) }}",
     ],
-    incremental_strategy='delete+insert',
+    incremental_strategy=cdp.upsert_strategy(),
     unique_key='event_id',
+    partition_by=cdp.upsert_partition_by(['source_name']),
     on_schema_change='append_new_columns',
     indexes=[
         {'columns': ['event_id'], 'unique': true},
@@ -235,4 +237,4 @@ events_stamped as (
     from events_to_write
 )
 
-select * from events_stamped
+{{ cdp.upsert_rows('events_stamped') }}
