@@ -56,22 +56,30 @@ class StepResult:
 PostBuildStep = Callable[[Warehouse], str]
 
 
-def post_build_steps() -> list[tuple[str, PostBuildStep]]:
-    """The steps after ``dbt build``: the audiences' syncs (activation)."""
+def post_build_steps(engine: str = "duckdb") -> list[tuple[str, PostBuildStep]]:
+    """The steps after ``dbt build``: the identity summary, then the audiences' syncs
+    (activation; the sync engine reads DuckDB or PostgreSQL, so not after a Spark build)."""
     from orchestration.syncs.runner import demo_step  # Dagster-heavy: import when used
 
-    return [("identity", identity_step), ("syncs", demo_step)]
+    steps: list[tuple[str, PostBuildStep]] = [("identity", identity_step)]
+    if engine != "spark":
+        steps.append(("syncs", demo_step))
+    return steps
 
 
 def identity_step(warehouse: Warehouse) -> str:
     """Post-build step: print identity.identity_summary, return its headline figures."""
     from orchestration.resources.warehouse import WarehouseResource
 
-    with WarehouseResource.for_warehouse(warehouse).connect() as connection:
-        rows = connection.fetchall(
-            "select metric, identifier_type, metric_value from identity.identity_summary"
-            " order by metric, identifier_type"
-        )
+    query = (
+        "select metric, identifier_type, metric_value from identity.identity_summary"
+        " order by metric, identifier_type"
+    )
+    if warehouse.engine == "spark":
+        rows = _spark_rows(warehouse, query)
+    else:
+        with WarehouseResource.for_warehouse(warehouse).connect() as connection:
+            rows = connection.fetchall(query)
     table = Table(title="Identity")
     for column in ("metric", "identifier type", "value"):
         table.add_column(column, justify="right" if column == "value" else "left")
@@ -139,7 +147,7 @@ def demo(people: int, seed: int, target: str | None) -> None:
             step.ok = run_dbt_build(warehouse)
             step.detail = "ok" if step.ok else "failed (see the dbt log above)"
     if steps[-1].ok:
-        for name, run in post_build_steps():
+        for name, run in post_build_steps(warehouse.engine):
             with _step(steps, name) as step:
                 step.detail = run(warehouse)
             if not steps[-1].ok:
@@ -215,6 +223,8 @@ def count_rows_by_schema(
     """(relations, total rows) per existing schema; rows is None if a relation failed."""
     if warehouse.engine == "duckdb":
         return _count_duckdb(warehouse, schemas)
+    if warehouse.engine == "spark":
+        return _count_spark(warehouse, schemas)
     return _count_postgres(warehouse, schemas)
 
 
@@ -281,6 +291,34 @@ def _count_postgres(warehouse: Warehouse, schemas: tuple[str, ...]) -> SchemaCou
                 return None
 
         return _sum_counts(relations, count)
+
+
+def _spark_rows(warehouse: Warehouse, query: str) -> list[tuple]:
+    """Rows of a query on the Spark warehouse (this process's session, as dbt left it)."""
+    assert warehouse.spark is not None
+    session = spark_session(warehouse.spark.session_conf)
+    return [tuple(row) for row in session.sql(query).collect()]
+
+
+def _count_spark(warehouse: Warehouse, schemas: tuple[str, ...]) -> SchemaCounts:
+    assert warehouse.spark is not None
+    session = spark_session(warehouse.spark.session_conf)
+    existing = {row[0] for row in session.sql("show databases").collect()}
+    relations = [
+        (schema, row.tableName)
+        for schema in schemas
+        if schema in existing
+        for row in session.sql(f"show tables in `{schema}`").collect()
+        if not row.isTemporary
+    ]
+
+    def count(schema: str, name: str) -> int | None:
+        try:
+            return session.table(f"`{schema}`.`{name}`").count()
+        except Exception:  # noqa: BLE001 - a broken view must not hide the other counts
+            return None
+
+    return _sum_counts(relations, count)
 
 
 @contextmanager

@@ -59,12 +59,13 @@ gate_measured as (
             from proposals
             where change_reason = 'unassigned'
         ) as unassigned_identifiers,
-        {#- quoted: sqlfluff's postgres and duckdb dialects take `merges` for a keyword #}
+        {#- quoted (as each engine quotes): sqlfluff's postgres and duckdb dialects take
+            `merges` for a keyword #}
         (
             select count(distinct previous_customer_id)
             from id_moves
             where is_previous_id_retired
-        ) as "merges",
+        ) as {{ adapter.quote('merges') }},
         (
             select count(distinct previous_customer_id)
             from id_moves

@@ -199,6 +199,11 @@ class _Adapter:
 
     commit = drop_relation = rename_relation = _no_op
 
+    @staticmethod
+    def quote(identifier: str) -> str:
+        """`adapter.quote()` as DuckDB quotes: double quotes."""
+        return '"' + str(identifier).replace('"', '""') + '"'
+
     def dispatch(self, macro_name: str, macro_namespace: str | None = None) -> Any:
         @pass_context
         def call_dispatched(context: Context, *args: Any, **kwargs: Any) -> Any:
