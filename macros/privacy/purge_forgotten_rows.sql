@@ -70,23 +70,19 @@
 {%- if conditions -%}
 {%- if rule.get('mode') == 'erase' -%}
 {%- set keep = rule.get('keep_columns', []) + ['rejection_reason'] -%}
-{%- set assignments = [] -%}
+{%- set assignments = {} -%}
 {%- for column in adapter.get_columns_in_relation(relation) -%}
 {%- if column.name not in keep -%}
-                    {%- do assignments.append(column.name ~ ' = null') -%}
+                    {%- do assignments.update({column.name: 'null'}) -%}
                 {%- endif -%}
             {%- endfor -%}
-            {%- do run_query(
-                'update ' ~ relation ~ ' as target_rows set ' ~ assignments | join(', ')
-                ~ ", rejection_reason = 'erasure_request'"
-                ~ " where coalesce(target_rows.rejection_reason, '') <> 'erasure_request'"
+            {%- do assignments.update({'rejection_reason': "'erasure_request'"}) -%}
+            {%- do cdp.update_rows(relation, assignments,
+                "coalesce(target_rows.rejection_reason, '') <> 'erasure_request'"
                 ~ ' and (' ~ conditions | join(' or ') ~ ')'
             ) -%}
         {%- else -%}
-            {%- do run_query(
-                'delete from ' ~ relation ~ ' as target_rows where '
-                ~ conditions | join(' or ')
-            ) -%}
+            {%- do cdp.delete_rows(relation, conditions | join(' or ')) -%}
 {%- endif -%}
 {%- endif -%}
 

@@ -109,6 +109,8 @@ class Warehouse:
             "CDP_DUCKDB_PATH": str(self.duckdb_path),
             "CDP_PG_DATABASE": self.pg_database,
             "CDP_SPARK_DIR": str(self.spark_dir),
+            # One process loads, builds and reads: Spark's catalog can stay in memory.
+            "CDP_SPARK_CATALOG": "in-memory",
         }
         if target == "pg":
             copy_of = f' template "{template}"' if template else ""
@@ -140,7 +142,7 @@ class Warehouse:
         from orchestration.generate.spark_loader import spark_session
         from orchestration.warehouse import SparkSettings
 
-        settings = SparkSettings.for_target(PROJECT_DIR, self.target, self.env)
+        settings = SparkSettings.for_target(PROJECT_DIR, self.target, {**os.environ, **self.env})
         session = spark_session(settings.session_conf)
         started_in = session.conf.get("spark.sql.warehouse.dir")
         if not started_in.rstrip("/").endswith(str(settings.directory / "warehouse")):
