@@ -7,7 +7,7 @@
 #}
 {% macro spark__listagg(measure, delimiter_text, order_by_clause, limit_num) -%}
     {%- if limit_num -%}
-        {{ exceptions.raise_compiler_error('cdp: dbt.listagg with limit_num is not supported on Spark') }}
+        {{ exceptions.raise_compiler_error('dbt.listagg: limit_num is not supported on Spark') }}
     {%- endif -%}
     listagg({{ measure }}, {{ delimiter_text }})
     {%- if order_by_clause %} within group ({{ order_by_clause }}){% endif %}

@@ -82,7 +82,9 @@
                 ~ ' and (' ~ conditions | join(' or ') ~ ')'
             ) -%}
         {%- else -%}
-            {%- do cdp.delete_rows(relation, conditions | join(' or ')) -%}
+            {%- do cdp.delete_rows(
+                relation, conditions | join(' or ')
+            ) -%}
 {%- endif -%}
 {%- endif -%}
 

@@ -3,7 +3,8 @@
     suffixed with its position among exact copies (`-1`, `-2`, ...). Each value enters the
     hash length-prefixed (null as `~`), so distinct rows never hash the same text
     ('x|y','z' vs 'x','y|z'); copies are then found by partitioning on the columns
-    themselves, which is cheaper than hashing three times.
+    themselves, which is cheaper than hashing three times. Copies are identical, so any
+    order numbers them alike; the `order by` is there because Spark requires one.
 #}
 {% macro source_row_id(columns) -%}
     {%- set parts = [] -%}
@@ -16,7 +17,6 @@
     {%- endfor -%}
     {%- set row_hash = dbt.hash(parts | join(" || '|' || ")) -%}
     {{ row_hash }} || '-' || cast(
-        {#- copies are identical, so any order numbers them alike; Spark requires one #}
         row_number() over (
             partition by {{ columns | join(', ') }} order by {{ columns[0] }}
         )

@@ -93,6 +93,9 @@ _QUERY_MACROS = {
 # Project macros that wrap a query the model passes in (and return it as it is until a
 # warehouse says otherwise): they render as that query.
 _WRAPPING_MACROS = {"erase_forgotten_rows"}
+# Project macros that select from a relation the model names (its last CTE): they render
+# as `select * from <relation>`, their default.
+_SELECT_FROM_MACROS = {"upsert_rows"}
 _EXPAND_MACROS = os.environ.get("CDP_SQLFLUFF_EXPAND_MACROS", "") not in ("", "0")
 
 
@@ -154,6 +157,8 @@ class _ProjectNamespace:
                 rows, keys, order_by = args
                 return (f"select *, row_number() over (partition by {', '.join(keys)}"
                         f" order by {order_by}) as version_rank from {rows}")
+            if name in _SELECT_FROM_MACROS:
+                return f"select * from {args[0]}"
             arguments = _join_arguments(
                 _render_argument(value) for value in [*args, *kwargs.values()]
             )
