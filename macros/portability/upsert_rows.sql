@@ -20,7 +20,9 @@
 {% macro spark__upsert_rows(relation) -%}
     {%- set partition_by = config.get('partition_by') -%}
     {%- set unique_key = config.get('unique_key') -%}
-    {%- if not (is_incremental() and partition_by and unique_key) -%}
+    {#- a unit test checks the rows the model writes, as on the other engines #}
+    {%- if not (is_incremental() and partition_by and unique_key)
+        or model.resource_type == 'unit_test' -%}
     select * from {{ relation }}
     {%- else -%}
         {%- set partitions = [partition_by] if partition_by is string else partition_by -%}

@@ -30,7 +30,8 @@ if TYPE_CHECKING:
 @click.command()
 @click.option("--people", type=click.IntRange(1, MAX_PEOPLE), default=1_000_000,
               show_default=True)
-@click.option("--target", type=click.Choice(sorted(TARGET_ENGINES)), default="dev",
+@click.option("--target", type=click.Choice(sorted(
+                  t for t, engine in TARGET_ENGINES.items() if engine != "spark")), default="dev",
               show_default=True,
               help="dev: a scratch DuckDB file; pg: a throw-away PostgreSQL database.")
 @click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=None,

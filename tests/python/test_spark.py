@@ -15,11 +15,10 @@ from collections.abc import Iterator
 
 import pytest
 
+from orchestration.warehouse import find_project_dir, spark_session_conf, warehouse_for
 from tests.python.cdp_testing import Warehouse
 from tests.python.conftest import DEMO_PEOPLE, make_warehouse
 from tests.python.engine_comparison import relation_differences
-
-pytestmark = pytest.mark.spark
 
 COMPARED = ("identity.customer_identifiers", "marts.dim_customers", "marts.customer_tags")
 
@@ -39,7 +38,27 @@ def spark_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
         warehouse.drop()
 
 
+@pytest.mark.spark
 @pytest.mark.parametrize("relation", COMPARED)
 def test_spark_build_matches(spark_demo: Warehouse, demo: Warehouse, relation: str) -> None:
     differences = relation_differences(demo, spark_demo, relation)
     assert not differences, "\n".join(differences)
+
+
+def test_spark_settings_come_from_the_profile(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The generator's Spark session is started from profiles.yml's target, so it opens
+    the warehouse folder and catalog dbt uses (no Spark needed to check)."""
+    project = find_project_dir()
+    monkeypatch.setenv("CDP_SPARK_DIR", "elsewhere/spark")
+    warehouse = warehouse_for("spark")
+    directory = project / "elsewhere" / "spark"
+    assert warehouse.engine == "spark" and warehouse.spark is not None
+    assert warehouse.spark.directory == directory
+    conf = warehouse.spark.session_conf
+    assert conf["spark.sql.warehouse.dir"] == f"{directory}/warehouse"
+    assert f"-Dderby.system.home={directory}/metastore" in conf["spark.driver.extraJavaOptions"]
+    assert conf["spark.sql.session.timeZone"] == "UTC"
+    assert conf["spark.driver.bindAddress"] == "127.0.0.1"
+    assert warehouse.dbt_env()["CDP_SPARK_DIR"] == str(directory)
+    with pytest.raises(ValueError, match="not a Spark target"):
+        spark_session_conf(project, "dev")
