@@ -43,6 +43,13 @@
         {% set staging_table = spark_build_snapshot_staging_table(strategy, sql, target_relation) %}
         {% set change_columns = ['dbt_change_type', 'DBT_CHANGE_TYPE', 'dbt_unique_key',
                                  'DBT_UNIQUE_KEY'] %}
+        {#- a composite unique_key gives dbt_unique_key_1, _2... (as dbt's own snapshot) #}
+        {% if config.get('unique_key') is not string %}
+            {% for key in config.get('unique_key') %}
+                {% do change_columns.extend(['dbt_unique_key_' ~ loop.index,
+                                             'DBT_UNIQUE_KEY_' ~ loop.index]) %}
+            {% endfor %}
+        {% endif %}
         {% set missing_columns = adapter.get_missing_columns(staging_table, target_relation)
             | rejectattr('name', 'in', change_columns) | list %}
         {% do create_columns(target_relation, missing_columns) %}
