@@ -23,7 +23,7 @@ from tests.python.engine_comparison import relation_differences
 COMPARED = ("identity.customer_identifiers", "marts.dim_customers", "marts.customer_tags")
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")  # once, not once per `demo` warehouse
 def spark_demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Warehouse]:
     warehouse = make_warehouse("spark", tmp_path_factory.mktemp("demo_spark"))
     try:
