@@ -3,28 +3,27 @@
     international number; numbers without one get the default country code
     (var default_phone_country_code, 86). Mainland China numbers must be mobiles
     (1[3-9] and 9 more digits); other countries need 8 to 15 digits in all.
+    Written as one chain of replacements, each applied to the previous result, so every row
+    runs each regex once (an engine evaluates a repeated subexpression each time): `#`
+    marks a number whose country code is already there.
 #}
 {% macro normalize_phone(expression) -%}
-    {%- set country = var('default_phone_country_code', '86') -%}
+    {%- set country = var('default_phone_country_code', '86') | string -%}
     {%- set digits_and_plus = cdp.regexp_replace_all(
         'cast(' ~ expression ~ ' as ' ~ dbt.type_string() ~ ')', "'[^0-9+]'", "''"
     ) -%}
-    {%- set international = "case when " ~ digits_and_plus ~ " like '+%' then substr("
-        ~ digits_and_plus ~ ", 2) when " ~ digits_and_plus ~ " like '00%' then substr("
-        ~ digits_and_plus ~ ", 3) end" -%}
-    {%- set national = "case when " ~ digits_and_plus ~ " like '+%' or " ~ digits_and_plus
-        ~ " like '00%' then null when " ~ digits_and_plus ~ " like '" ~ country
-        ~ "%' and length(" ~ digits_and_plus ~ ") > 11 then " ~ digits_and_plus
-        ~ " else '" ~ country ~ "' || " ~ cdp.regexp_replace_all(digits_and_plus, "'^0'", "''")
-        ~ " end" -%}
-    {%- set candidate = "coalesce(" ~ international ~ ", " ~ national ~ ")" -%}
-    case
-        when {{ cdp.regexp_matches(candidate, "'^86'") }}
-            then case
-                when {{ cdp.regexp_matches(candidate, "'^861[3-9][0-9]{9}$'") }}
-                    then '+' || {{ candidate }}
-            end
-        when {{ cdp.regexp_matches(candidate, "'^[1-9][0-9]{7,14}$'") }}
-            then '+' || {{ candidate }}
-    end
+    {#- international: a leading + or 00 -#}
+    {%- set marked = cdp.regexp_replace_all(digits_and_plus, "'^([+]|00)'", "'#'") -%}
+    {#- the country code written without + or 00, on more than 11 digits -#}
+    {%- set marked = cdp.regexp_replace_all(
+        marked, "'^(" ~ country ~ ".{" ~ (12 - country | length) ~ ",})$'",
+        "'#" ~ cdp.regexp_group_reference(1) ~ "'") -%}
+    {#- national: drop the trunk 0, add the country code -#}
+    {%- set marked = cdp.regexp_replace_all(marked, "'^0'", "''") -%}
+    {%- set marked = cdp.regexp_replace_all(
+        marked, "'^([^#])'", "'" ~ country ~ cdp.regexp_group_reference(1) ~ "'") -%}
+    {%- set candidate = cdp.regexp_replace_all(marked, "'^#'", "''") -%}
+    {#- valid: a mainland mobile, or 8 to 15 digits not starting with the country code 86 -#}
+    {%- set valid = "861[3-9][0-9]{9}|[1-79][0-9]{7,14}|8[0-57-9][0-9]{6,13}" -%}
+    '+' || {{ cdp.regexp_extract(candidate, "'^(" ~ valid ~ ")$'", 1) }}
 {%- endmacro %}

@@ -11,8 +11,5 @@
         "'[" ~ cdp.whitespace_characters() ~ ",¥￥$]|CNY|RMB|cny|rmb'",
         "''"
     ) -%}
-    case
-        when {{ cdp.regexp_matches(stripped, "'^-?[0-9]{1,15}([.][0-9]+)?$'") }}
-            then {{ cdp.try_cast_decimal(stripped) }}
-    end
+    {{ cdp.try_cast_decimal(cdp.regexp_extract(stripped, "'^(-?[0-9]{1,15}([.][0-9]+)?)$'", 1)) }}
 {%- endmacro %}

@@ -1,20 +1,55 @@
 {#
     The last step of every base model: each row of `rows` (a CTE with row_error, null when
-    the row is usable) ranked among the rows with the same key, usable rows apart from
-    unusable ones (version_rank 1 is the version kept, by `order_by`), and its
-    rejection_reason: row_error, else duplicate_key for every version but the first.
+    the row is usable) with its version_rank among the usable rows with the same key (1 is
+    the version kept, by `order_by`; null for an unusable row) and its rejection_reason:
+    row_error, else duplicate_key for every version but the first.
+    Few keys repeat, so only their rows are ranked: a window over every (wide) row sorts
+    them all, which cost more than everything else in a base model of events.
 #}
 {% macro decide_rejections(rows, key_columns, order_by) -%}
-    select
-        *,
-        coalesce(row_error, case when version_rank > 1 then 'duplicate_key' end) as rejection_reason
-    from (
+    {%- set key_match = [] -%}
+    {%- for column in key_columns -%}
+        {%- do key_match.append('rows_checked_once.' ~ column ~ ' = repeated_keys.' ~ column) -%}
+    {%- endfor -%}
+    with
+
+    rows_checked_once as {{ cdp.materialized_cte() }} (
+        select * from {{ rows }}
+    ),
+
+    repeated_keys as (
+        select {{ key_columns | join(', ') }}
+        from rows_checked_once
+        where row_error is null
+        group by {{ key_columns | join(', ') }}
+        having count(*) > 1
+    ),
+
+    versions_ranked as (
         select
-            *,
+            rows_checked_once.source_row_id,
             row_number() over (
-                partition by row_error is null, {{ key_columns | join(', ') }}
+                partition by {{ key_columns | join(', ') }}
                 order by {{ order_by }}
             ) as version_rank
-        from {{ rows }}
-    ) as versions_ranked
+        from rows_checked_once
+        where rows_checked_once.row_error is null
+            and exists (
+                select 1 from repeated_keys where {{ key_match | join(' and ') }}
+            )
+    )
+
+    select
+        rows_checked_once.*,
+        case
+            when rows_checked_once.row_error is null
+                then coalesce(versions_ranked.version_rank, 1)
+        end as version_rank,
+        coalesce(
+            rows_checked_once.row_error,
+            case when versions_ranked.version_rank > 1 then 'duplicate_key' end
+        ) as rejection_reason
+    from rows_checked_once
+    left outer join versions_ranked
+        on rows_checked_once.source_row_id = versions_ranked.source_row_id
 {%- endmacro %}

@@ -88,6 +88,7 @@ _QUERY_MACROS = {
     "forgotten_people_identifiers",
     "identity_occurrences",
     "quarantine_rows",
+    "source_rows",
     "survive_attributes",
 }
 # Project macros that wrap a query the model passes in (and return it as it is until a

@@ -9,13 +9,13 @@
 with
 
 source as (
-    select * from {{ source('raw', 'app_events') }}
+    {{ cdp.source_rows(source('raw', 'app_events'),
+        ['event_id', 'device_id', 'user_id', 'platform', 'app_version', 'event_name', 'event_ts', 'properties']) }}
 ),
 
 cleaned as (
     select
-        {{ cdp.source_row_id(['event_id', 'device_id', 'user_id', 'platform', 'app_version',
-            'event_name', 'event_ts', 'properties']) }} as source_row_id,
+        source_row_id,
         {{ cdp.clean_text('event_id') }} as event_id,
         {{ cdp.clean_text('device_id') }} as device_id,
         {{ cdp.clean_text('user_id') }} as member_id,

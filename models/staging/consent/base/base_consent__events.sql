@@ -13,13 +13,13 @@
 with
 
 source as (
-    select * from {{ source('raw', 'consent_events') }}
+    {{ cdp.source_rows(source('raw', 'consent_events'),
+        ['consent_event_id', 'identifier_type', 'identifier_value', 'channel', 'purpose', 'status', 'event_ts', 'source']) }}
 ),
 
 cleaned as (
     select
-        {{ cdp.source_row_id(['consent_event_id', 'identifier_type', 'identifier_value', 'channel',
-            'purpose', 'status', 'event_ts', 'source']) }} as source_row_id,
+        source_row_id,
         {{ cdp.clean_text('consent_event_id') }} as consent_event_id,
         lower({{ cdp.clean_text('identifier_type') }}) as identifier_type,
         {{ cdp.clean_text('identifier_value') }} as identifier_value_raw,

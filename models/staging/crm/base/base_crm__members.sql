@@ -9,13 +9,13 @@
 with
 
 source as (
-    select * from {{ source('raw', 'crm_members') }}
+    {{ cdp.source_rows(source('raw', 'crm_members'),
+        ['member_id', 'member_card_no', 'name', 'email', 'phone', 'gender', 'birthday', 'city', 'registered_at', 'updated_at']) }}
 ),
 
 cleaned as (
     select
-        {{ cdp.source_row_id(['member_id', 'member_card_no', 'name', 'email', 'phone', 'gender',
-            'birthday', 'city', 'registered_at', 'updated_at']) }} as source_row_id,
+        source_row_id,
         {{ cdp.clean_text('member_id') }} as member_id,
         {{ cdp.clean_text('member_card_no') }} as member_card_no,
         {{ cdp.clean_text('name') }} as full_name,

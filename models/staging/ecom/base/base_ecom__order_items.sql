@@ -10,13 +10,13 @@
 with
 
 source as (
-    select * from {{ source('raw', 'ecom_order_items') }}
+    {{ cdp.source_rows(source('raw', 'ecom_order_items'),
+        ['order_id', 'line_no', 'sku', 'product_name', 'category', 'quantity', 'unit_price']) }}
 ),
 
 cleaned as (
     select
-        {{ cdp.source_row_id(['order_id', 'line_no', 'sku', 'product_name', 'category',
-            'quantity', 'unit_price']) }} as source_row_id,
+        source_row_id,
         {{ cdp.clean_text('order_id') }} as order_id,
         {{ cdp.clean_text('line_no') }} as line_no_raw,
         {{ cdp.parse_integer('line_no') }} as line_number,

@@ -9,14 +9,13 @@
 with
 
 source as (
-    select * from {{ source('raw', 'ecom_orders') }}
+    {{ cdp.source_rows(source('raw', 'ecom_orders'),
+        ['order_id', 'member_id', 'buyer_email', 'buyer_phone', 'platform', 'order_ts', 'status', 'total_amount', 'discount_amount', 'currency', 'shipping_city']) }}
 ),
 
 cleaned as (
     select
-        {{ cdp.source_row_id(['order_id', 'member_id', 'buyer_email', 'buyer_phone', 'platform',
-            'order_ts', 'status', 'total_amount', 'discount_amount', 'currency',
-            'shipping_city']) }} as source_row_id,
+        source_row_id,
         {{ cdp.clean_text('order_id') }} as order_id,
         {{ cdp.clean_text('member_id') }} as member_id,
         {{ cdp.clean_text('buyer_email') }} as buyer_email_raw,

@@ -12,13 +12,13 @@
 with
 
 source as (
-    select * from {{ source('raw', 'pos_transactions') }}
+    {{ cdp.source_rows(source('raw', 'pos_transactions'),
+        ['txn_id', 'store_id', 'member_card_no', 'phone', 'txn_ts', 'amount', 'discount_amount', 'items_count']) }}
 ),
 
 cleaned as (
     select
-        {{ cdp.source_row_id(['txn_id', 'store_id', 'member_card_no', 'phone', 'txn_ts', 'amount',
-            'discount_amount', 'items_count']) }} as source_row_id,
+        source_row_id,
         {{ cdp.clean_text('txn_id') }} as transaction_id,
         {{ cdp.clean_text('store_id') }} as store_id,
         {{ cdp.clean_text('member_card_no') }} as member_card_no,

@@ -11,14 +11,13 @@
 with
 
 source as (
-    -- the alias: PostgreSQL before 16 needs one when this is an empty subquery
-    select * from {{ cdp.raw_deletion_requests() }} as raw_requests  -- noqa: AL05
+    {{ cdp.source_rows(cdp.raw_deletion_requests(),
+        ['request_id', 'identifier_type', 'identifier_value', 'requested_at']) }}
 ),
 
 cleaned as (
     select
-        {{ cdp.source_row_id(['request_id', 'identifier_type', 'identifier_value',
-            'requested_at']) }} as source_row_id,
+        source_row_id,
         {{ cdp.clean_text('request_id') }} as request_id,
         lower({{ cdp.clean_text('identifier_type') }}) as identifier_type,
         {{ cdp.clean_text('identifier_value') }} is not null as has_identifier_value,

@@ -9,13 +9,13 @@
 with
 
 source as (
-    select * from {{ source('raw', 'service_tickets') }}
+    {{ cdp.source_rows(source('raw', 'service_tickets'),
+        ['ticket_id', 'member_id', 'phone', 'email', 'channel', 'category', 'created_at', 'resolved_at', 'satisfaction']) }}
 ),
 
 cleaned as (
     select
-        {{ cdp.source_row_id(['ticket_id', 'member_id', 'phone', 'email', 'channel', 'category',
-            'created_at', 'resolved_at', 'satisfaction']) }} as source_row_id,
+        source_row_id,
         {{ cdp.clean_text('ticket_id') }} as ticket_id,
         {{ cdp.clean_text('member_id') }} as member_id,
         {{ cdp.clean_text('phone') }} as phone_raw,

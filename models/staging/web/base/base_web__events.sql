@@ -9,13 +9,13 @@
 with
 
 source as (
-    select * from {{ source('raw', 'web_events') }}
+    {{ cdp.source_rows(source('raw', 'web_events'),
+        ['event_id', 'anonymous_id', 'user_id', 'event_name', 'page_url', 'utm_source', 'event_ts', 'properties']) }}
 ),
 
 cleaned as (
     select
-        {{ cdp.source_row_id(['event_id', 'anonymous_id', 'user_id', 'event_name', 'page_url',
-            'utm_source', 'event_ts', 'properties']) }} as source_row_id,
+        source_row_id,
         {{ cdp.clean_text('event_id') }} as event_id,
         {{ cdp.clean_text('anonymous_id') }} as anonymous_id,
         {{ cdp.clean_text('user_id') }} as member_id,

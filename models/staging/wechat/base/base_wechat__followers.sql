@@ -9,13 +9,13 @@
 with
 
 source as (
-    select * from {{ source('raw', 'wechat_followers') }}
+    {{ cdp.source_rows(source('raw', 'wechat_followers'),
+        ['openid', 'unionid', 'phone', 'nickname', 'city', 'subscribed_at', 'unsubscribed_at']) }}
 ),
 
 cleaned as (
     select
-        {{ cdp.source_row_id(['openid', 'unionid', 'phone', 'nickname', 'city', 'subscribed_at',
-            'unsubscribed_at']) }} as source_row_id,
+        source_row_id,
         {{ cdp.clean_text('openid') }} as openid,
         {{ cdp.clean_text('unionid') }} as unionid,
         {{ cdp.clean_text('phone') }} as phone_raw,

@@ -1,0 +1,53 @@
+{#
+    The rows of raw table `relation` (its `columns`, as they are) with source_row_id: a
+    deterministic id for a raw row that has no usable key. It is the md5 of all its
+    columns, suffixed with its position among exact copies (`-1`, `-2`, ...). Each value
+    enters the hash length-prefixed (null as `~`), so distinct rows never hash the same
+    text ('x|y','z' vs 'x','y|z'). The hash is computed once, and only the rows whose hash repeats
+    (exact copies, a few in a thousand) are numbered by a window: a window over every
+    (wide) row sorts them all. Copies are identical, so any order numbers them alike; the
+    `order by` is there because Spark requires one.
+#}
+{% macro source_rows(relation, columns) -%}
+    {%- set parts = [] -%}
+    {%- for column in columns -%}
+        {%- set text = "cast(" ~ column ~ " as " ~ dbt.type_string() ~ ")" -%}
+        {%- do parts.append(
+            "coalesce(cast(length(" ~ text ~ ") as " ~ dbt.type_string() ~ ") || ':' || "
+            ~ text ~ ", '~')"
+        ) -%}
+    {%- endfor -%}
+    with
+
+    rows_hashed as {{ cdp.materialized_cte() }} (
+        select
+            {{ columns | join(', ') }},
+            {{ dbt.hash(parts | join(" || '|' || ")) }} as row_hash
+        from {{ relation }} as raw_rows
+    ),
+
+    copied_hashes as (
+        select row_hash
+        from rows_hashed
+        group by row_hash
+        having count(*) > 1
+    )
+
+    select
+        {{ columns | join(', ') }},
+        row_hash || '-1' as source_row_id
+    from rows_hashed
+    where not exists (
+        select 1 from copied_hashes where copied_hashes.row_hash = rows_hashed.row_hash
+    )
+    union all
+    select
+        {{ columns | join(', ') }},
+        row_hash || '-' || cast(
+            row_number() over (partition by row_hash order by row_hash) as {{ dbt.type_string() }}
+        ) as source_row_id
+    from rows_hashed
+    where exists (
+        select 1 from copied_hashes where copied_hashes.row_hash = rows_hashed.row_hash
+    )
+{%- endmacro %}
