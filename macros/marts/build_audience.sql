@@ -6,7 +6,8 @@
     traits: SQL conditions on customer_features columns (and dim_customers' email, phone,
         first_name, city, member_id), all of which must hold.
     tag_columns: tag groups added as columns (several tags in one group are listed
-        comma-separated, in order).
+        comma-separated, in order; a first_match group holds one tag per customer, which
+        is taken as is: ordered aggregates are the costliest step of an audience).
     Consent, complaints and campaign overlap are not applied here: the sync engine
     suppresses per channel at send time, so membership stays a marketing definition.
     Members are matched first (one aggregation over the wanted tags, joined), so tag
@@ -19,6 +20,12 @@
 #}
 {% macro build_audience(tags={}, traits=[], tag_columns=[]) -%}
     {%- set groups = (tags.keys() | list) + tag_columns -%}
+    {%- set first_match_groups = [] -%}
+    {%- for group in var('customer_tag_groups', []) -%}
+        {%- if group.get('mode', 'first_match') == 'first_match' -%}
+            {%- do first_match_groups.append(group.group) -%}
+        {%- endif -%}
+    {%- endfor -%}
 
 with
 
@@ -85,10 +92,16 @@ member_tags_pivoted as (
     select
         customer_tags.customer_id
         {%- for group in tag_columns %},
+        {%- if group in first_match_groups %}
+        {#- at most one tag per customer: that tag, without an ordered aggregate #}
+        max(case when customer_tags.tag_group = '{{ group }}' then customer_tags.tag end)
+            as {{ group }}
+        {%- else %}
         {{ dbt.listagg(
             "case when customer_tags.tag_group = '" ~ group ~ "' then customer_tags.tag end",
             "', '", 'order by customer_tags.tag'
         ) }} as {{ group }}
+        {%- endif %}
         {%- endfor %}
     from customer_tags
     inner join members_matched on customer_tags.customer_id = members_matched.customer_id

@@ -3,15 +3,20 @@
     source: a predicate that always holds. With one: `<column> >= <lower bound>`, and, when
     `loaded` names the relation already holding events (fct_events itself), also every
     older event whose id is not in it yet (late data from before the window).
+
+    That second form is one anti-join: "no loaded row of this source has this event_id
+    while the event is older than the window". Spelled as `in the window or not loaded`,
+    the `or` around a correlated subquery makes DuckDB de-correlate it into a distinct
+    pass, a join and a mark join over every event of the source (3x the work).
+    coalesce(..., true): an event without a time counts as old, as `>=` would leave it.
 #}
 {% macro event_window(since, source_name, column, event_id=none, loaded=none) -%}
     {%- if since.get(source_name) and loaded is not none and event_id is not none -%}
-        (
-            {{ column }} >= {{ since[source_name] }}
-            or not exists (
-                select 1 from {{ loaded }} as loaded_events
-                where loaded_events.event_id = {{ event_id }}
-            )
+        not exists (
+            select 1 from {{ loaded }} as loaded_events
+            where loaded_events.source_name = '{{ source_name }}'
+                and loaded_events.event_id = {{ event_id }}
+                and coalesce({{ column }} < {{ since[source_name] }}, true)
         )
     {%- elif since.get(source_name) -%}
         {{ column }} >= {{ since[source_name] }}

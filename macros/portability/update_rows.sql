@@ -16,6 +16,26 @@
         ~ ' where ' ~ condition) %}
 {%- endmacro %}
 
+{#
+    DuckDB: the updated rows are copied, deleted and inserted again. An UPDATE of rows
+    scattered over a big table makes the commit rewrite every row group it touched (25 s
+    for 3,000 rows of a 6.8M-row table here); a delete and an insert cost 4 s.
+#}
+{% macro duckdb__update_rows(relation, assignments, condition) -%}
+    {%- set columns = adapter.get_columns_in_relation(relation) | map(attribute='name') | list -%}
+    {%- set selected = [] -%}
+    {%- for column in columns -%}
+        {%- do selected.append(assignments[column] ~ ' as ' ~ column if column in assignments
+            else 'target_rows.' ~ column) -%}
+    {%- endfor -%}
+    {% do run_query('create or replace temporary table cdp_updated_rows as select '
+        ~ selected | join(', ') ~ ' from ' ~ relation ~ ' as target_rows where ' ~ condition) %}
+    {% do run_query('delete from ' ~ relation ~ ' as target_rows where ' ~ condition) %}
+    {% do run_query('insert into ' ~ relation ~ ' (' ~ columns | join(', ') ~ ') select '
+        ~ columns | join(', ') ~ ' from cdp_updated_rows') %}
+    {% do run_query('drop table cdp_updated_rows') %}
+{%- endmacro %}
+
 {% macro spark__update_rows(relation, assignments, condition) -%}
     {%- set selected = [] -%}
     {%- for column in adapter.get_columns_in_relation(relation) | map(attribute='name') -%}

@@ -2,6 +2,11 @@
     Every identifier seen on every staged record (consent events are not evidence of
     identity and are left out). Grain: one row per source record and identifier.
 #}
+{%- set type_rows = [] %}
+{%- for identifier_type in var('identity_type_priority') %}
+    {%- do type_rows.append("select '" ~ identifier_type ~ "' as identifier_type") %}
+{%- endfor %}
+
 with
 
 occurrences_unioned as (
@@ -32,16 +37,22 @@ occurrences_unioned as (
         'created_at', [['member_id', 'member_id'], ['phone', 'phone'], ['email', 'email']]) }}
 ),
 
+identifier_types as (
+    {{ type_rows | join(' union all ') }}
+),
+
 blocklist as (
+    {#- one row per identifier type and blocked value: a `*` row (every type) is spelled out
+        for each type of var identity_type_priority, so one equi-join flags occurrences #}
     select distinct
-        identifier_type,
-        lower(identifier_value) as identifier_value
-    from {{ ref('identity_blocklist') }}
+        identifier_types.identifier_type,
+        lower(blocked.identifier_value) as identifier_value
+    from {{ ref('identity_blocklist') }} as blocked
+    inner join identifier_types
+        on blocked.identifier_type in (identifier_types.identifier_type, '*')
 ),
 
 occurrences_flagged as (
-    {#- two equi-joins (blocked for this type, blocked for every type) rather than an
-        exists() in the select list, which Spark's optimizer fails on above a union #}
     select
         occurrences.source_name,
         occurrences.source_key,
@@ -51,17 +62,11 @@ occurrences_flagged as (
         {{ cdp.hash_to_bigint(
             "occurrences.identifier_type || ':' || occurrences.identifier_value"
         ) }} as node_id,
-        (
-            blocked_for_type.identifier_value is not null
-            or blocked_for_all.identifier_value is not null
-        ) as is_blocklisted
+        blocked.identifier_value is not null as is_blocklisted
     from occurrences_unioned as occurrences
-    left outer join blocklist as blocked_for_type
-        on lower(occurrences.identifier_value) = blocked_for_type.identifier_value
-            and occurrences.identifier_type = blocked_for_type.identifier_type
-    left outer join blocklist as blocked_for_all
-        on lower(occurrences.identifier_value) = blocked_for_all.identifier_value
-            and blocked_for_all.identifier_type = '*'
+    left outer join blocklist as blocked
+        on lower(occurrences.identifier_value) = blocked.identifier_value
+            and occurrences.identifier_type = blocked.identifier_type
 )
 
 select * from occurrences_flagged

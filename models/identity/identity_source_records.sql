@@ -26,36 +26,45 @@ customer_identifiers as (
     from {{ ref('customer_identifiers') }}
 ),
 
-candidates_ranked as (
+candidates_keyed as (
+    {#- the window's order (excluded last, type priority, customer_id) as one sortable text:
+        the smallest per record wins; chr(1) ends the customer id, so shorter ids sort first #}
     select
         occurrences.source_name,
         occurrences.source_key,
-        customer_identifiers.customer_id,
-        occurrences.identifier_type as matched_identifier_type,
-        row_number() over (
-            partition by occurrences.source_name, occurrences.source_key
-            order by
-                case when customer_identifiers.is_bridge_excluded then 1 else 0 end,
-                case occurrences.identifier_type
-                    {%- for identifier_type in priority %}
-                        when '{{ identifier_type }}' then {{ loop.index }}
-                    {%- endfor %}
-                    else {{ priority | length + 1 }}
-                end,
-                customer_identifiers.customer_id
-        ) as candidate_rank
+        case when customer_identifiers.is_bridge_excluded then '1' else '0' end
+        || lpad(cast(
+            case occurrences.identifier_type
+                {%- for identifier_type in priority %}
+                    when '{{ identifier_type }}' then {{ loop.index }}
+                {%- endfor %}
+                else {{ priority | length + 1 }}
+            end as {{ dbt.type_string() }}
+        ), 3, '0')
+        || customer_identifiers.customer_id || chr(1) || occurrences.identifier_type
+            as candidate_key
     from occurrences
     inner join customer_identifiers on occurrences.node_id = customer_identifiers.node_id
+),
+
+records_best as (
+    {#- a record's best candidate by aggregation: a window ranking every candidate sorted
+        20M rows at 1M people (67 s of 80) #}
+    select
+        source_name,
+        source_key,
+        substr(min(candidate_key), 5) as best_candidate
+    from candidates_keyed
+    group by source_name, source_key
 ),
 
 records_resolved as (
     select
         source_name,
         source_key,
-        customer_id,
-        matched_identifier_type
-    from candidates_ranked
-    where candidate_rank = 1
+        {{ dbt.split_part('best_candidate', 'chr(1)', 1) }} as customer_id,
+        {{ dbt.split_part('best_candidate', 'chr(1)', 2) }} as matched_identifier_type
+    from records_best
 )
 
 select * from records_resolved

@@ -7,7 +7,10 @@ the usual incremental run of the marts alone (`dbt run --select +tag:marts`: sta
 identity and marts; not the audiences and bi views on top: `+marts` would also select
 the exposures' parents). Checked:
 - every late row is in fct_events with the surviving customer, no row keeps a retired id,
-  and the incremental fct_events equals a `--full-refresh` build row for row;
+  and the incremental fct_events equals a `--full-refresh` build row for row; the opt-in
+  data test marts__fct_events_matches_full_refresh (var marts_events_full_refresh_check,
+  off in ordinary builds) and marts__fct_events_counts_match_sources pass on the
+  incremental result;
 - the bi views over the rebuilt marts still answer (on PostgreSQL, rebuilding a table
   used to drop the views on it: macros/portability/materialization_table_postgres.sql).
 And on the demo build itself: every column of every relation in marts, bi and audiences
@@ -43,6 +46,7 @@ class LateDataRun:
     anonymous_customer_id: str
     anonymous_old_event_ids: list[str]
     bi_counts_after: dict[str, Any] = field(default_factory=dict)  # row count or the error
+    data_test_error: str | None = None  # the fct_events data tests after the run
 
 
 def _timestamp(value: dt.datetime) -> str:
@@ -141,6 +145,12 @@ def _run_with_late_rows(warehouse: Warehouse) -> LateDataRun:
 
     run = LateDataRun(warehouse, lookback_days, latest, late_occurred_at, member_customer_id,
                       anonymous_customer_id, anonymous_old_event_ids)
+    try:
+        warehouse.dbt("test", "--select", "marts__fct_events_matches_full_refresh",
+                      "marts__fct_events_counts_match_sources",
+                      "--vars", "{marts_events_full_refresh_check: true}")
+    except AssertionError as error:
+        run.data_test_error = str(error)
     for relation in bi_relations:
         try:
             run.bi_counts_after[relation] = warehouse.query(
@@ -191,6 +201,10 @@ def test_late_rows_reach_fct_events_with_the_surviving_customer(late_run: LateDa
         where not ids.is_active
     """)[0][0]
     assert stale == 0, "no event may keep a retired customer_id"
+
+
+def test_fct_events_data_tests_pass_after_the_incremental_run(late_run: LateDataRun) -> None:
+    assert late_run.data_test_error is None, late_run.data_test_error
 
 
 def test_incremental_fct_events_equals_full_refresh(late_run: LateDataRun) -> None:

@@ -8,16 +8,17 @@
     No event: consent_status 'default' and is_contactable from var consent_defaults
     (channels missing there are not contactable).
 #}
-{{ config(pre_hook=[
-    "{{ cdp.refresh_statistics_of([ref('customer_identifiers')]) }}",
-]) }}
 {%- set defaults = var('consent_defaults') %}
 {%- set purposes = var('consent_purposes', ['marketing']) %}
+{%- set grid_channels = "'" ~ defaults.keys() | join("', '") ~ "'" %}
+{%- set grid_purposes = "'" ~ purposes | join("', '") ~ "'" %}
 
 with
 
 customers as (
-    select distinct customer_id from {{ ref('customer_identifiers') }}
+    select customer_id
+    from {{ ref('int_customer_ids_resolved') }}
+    where is_active
 ),
 
 consent_events as (
@@ -34,21 +35,6 @@ consent_events as (
     where customer_id is not null
 ),
 
-channel_defaults as (
-    {%- for channel, contactable in defaults.items() %}
-        {%- set channel_last = loop.last %}
-        {%- for purpose in purposes %}
-            select
-                '{{ channel }}' as channel,
-                '{{ purpose }}' as purpose,
-                {{ 'true' if contactable else 'false' }} as is_contactable_by_default
-            {%- if not (channel_last and loop.last) %}
-                union all
-            {%- endif %}
-        {%- endfor %}
-    {%- endfor %}
-),
-
 events_ranked as (
     select
         *,
@@ -63,64 +49,52 @@ events_ranked as (
 ),
 
 current_consent as (
-    select
-        *,
-        {#- one composite join key: PostgreSQL, misjudging the size of a rank = 1 filter,
-            otherwise merge-joins on channel and purpose alone #}
-        customer_id || '|' || consent_channel || '|' || purpose as consent_key
-    from events_ranked
+    select * from events_ranked
     where event_rank = 1
 ),
 
-default_grid as (
-    select
-        customers.customer_id,
-        channel_defaults.channel,
-        channel_defaults.purpose,
-        channel_defaults.is_contactable_by_default
-    from customers
-    cross join channel_defaults
-),
-
-consent_keys as (
-    select
-        customer_id || '|' || channel || '|' || purpose as consent_key,
-        customer_id,
-        channel,
-        purpose,
-        is_contactable_by_default
-    from default_grid
-    union all
-    select
-        current_consent.consent_key,
-        current_consent.customer_id,
-        current_consent.consent_channel as channel,
-        current_consent.purpose,
-        false as is_contactable_by_default
-    from current_consent
-    left outer join channel_defaults
-        on current_consent.consent_channel = channel_defaults.channel
-            and current_consent.purpose = channel_defaults.purpose
-    where channel_defaults.channel is null
-),
-
+{# The default grid, one channel and purpose at a time: every customer, with the
+    customer's current consent on that channel and purpose if any (a join on customer_id
+    alone against the few customers who have one), then the events on channels or
+    purposes outside the grid (every channel of the defaults times every purpose). #}
 consent_decided as (
+    {%- for channel, contactable in defaults.items() %}
+        {%- for purpose in purposes %}
+            select
+                customers.customer_id,
+                '{{ channel }}' as channel,
+                '{{ purpose }}' as purpose,
+                coalesce(current_consent.consent_status, 'default') as consent_status,
+                case current_consent.consent_status
+                    when 'granted' then true
+                    when 'revoked' then false
+                    else {{ 'true' if contactable else 'false' }}
+                end as is_contactable,
+                current_consent.occurred_at as consent_updated_at,
+                current_consent.consent_event_id,
+                current_consent.consent_source,
+                current_consent.identifier_type as consent_identifier_type
+            from customers
+            left outer join current_consent
+                on customers.customer_id = current_consent.customer_id
+                    and current_consent.consent_channel = '{{ channel }}'
+                    and current_consent.purpose = '{{ purpose }}'
+            union all
+        {%- endfor %}
+    {%- endfor %}
     select
-        consent_keys.customer_id,
-        consent_keys.channel,
-        consent_keys.purpose,
-        coalesce(current_consent.consent_status, 'default') as consent_status,
-        case current_consent.consent_status
-            when 'granted' then true
-            when 'revoked' then false
-            else consent_keys.is_contactable_by_default
-        end as is_contactable,
-        current_consent.occurred_at as consent_updated_at,
-        current_consent.consent_event_id,
-        current_consent.consent_source,
-        current_consent.identifier_type as consent_identifier_type
-    from consent_keys
-    left outer join current_consent on consent_keys.consent_key = current_consent.consent_key
+        customer_id,
+        consent_channel as channel,
+        purpose,
+        consent_status,
+        consent_status = 'granted' as is_contactable,
+        occurred_at as consent_updated_at,
+        consent_event_id,
+        consent_source,
+        identifier_type as consent_identifier_type
+    from current_consent
+    where consent_channel not in ({{ grid_channels }})
+        or purpose not in ({{ grid_purposes }})
 )
 
 select * from consent_decided

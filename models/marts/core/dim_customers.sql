@@ -36,12 +36,33 @@ attributes as (
     from {{ ref('int_customer_attributes_survived') }}
 ),
 
+{# identity_source_records holds a row per web and app event (13.5M rows at 1M people):
+    each use reads it with its own filter, so no engine keeps a copy of it in between #}
 source_records as (
     select
         source_name,
+        customer_id
+    from {{ ref('identity_source_records') }}
+),
+
+source_names as (
+    select distinct source_name from {{ ref('identity_source_records') }}
+),
+
+ticket_records as (
+    select
         source_key,
         customer_id
     from {{ ref('identity_source_records') }}
+    where source_name = 'service_tickets'
+),
+
+wechat_records as (
+    select
+        source_key,
+        customer_id
+    from {{ ref('identity_source_records') }}
+    where source_name = 'wechat_followers'
 ),
 
 orders as (
@@ -102,26 +123,50 @@ attributes_pivoted as (
     group by customer_id
 ),
 
-records_per_source as (
+{# Which sources hold a customer's records: one bit per source name (few sources, small
+    integers), OR-ed per customer in one pass; the combinations of sources that occur are
+    few, and only they are spelled out as text. (An ordered listagg per customer is the
+    costliest aggregate of this model on DuckDB.) #}
+source_bits as (
     select
-        customer_id,
         source_name,
-        count(*) as records_count
+        cast(power(2, row_number() over (order by source_name) - 1) as bigint) as source_bit
+    from source_names
+),
+
+source_masks as (
+    select
+        source_records.customer_id,
+        {{ cdp.bit_or_agg('source_bits.source_bit') }} as sources_mask
     from source_records
-    group by customer_id, source_name
+    inner join source_bits on source_records.source_name = source_bits.source_name
+    group by source_records.customer_id
+),
+
+source_combinations as (
+    select
+        source_masks_seen.sources_mask,
+        {{ dbt.listagg('source_bits.source_name', "', '", 'order by source_bits.source_name') }}
+            as sources,
+        count(*) as sources_count,
+        max(case when source_bits.source_name = 'app_events' then 1 else 0 end) as has_app_events,
+        max(case when source_bits.source_name = 'web_events' then 1 else 0 end) as has_web_events
+    from (select distinct sources_mask from source_masks) as source_masks_seen
+    inner join source_bits
+        on {{ cdp.bitwise_and('source_masks_seen.sources_mask', 'source_bits.source_bit') }} <> 0
+    group by source_masks_seen.sources_mask
 ),
 
 sources_summarised as (
     select
-        customer_id,
-        {{ dbt.listagg('source_name', "', '", 'order by source_name') }} as sources,
-        count(*) as sources_count,
-        sum(case when source_name = 'app_events' then records_count else 0 end)
-            as app_events_count,
-        sum(case when source_name = 'web_events' then records_count else 0 end)
-            as web_events_count
-    from records_per_source
-    group by customer_id
+        source_masks.customer_id,
+        source_combinations.sources,
+        source_combinations.sources_count,
+        source_combinations.has_app_events,
+        source_combinations.has_web_events
+    from source_masks
+    inner join source_combinations
+        on source_masks.sources_mask = source_combinations.sources_mask
 ),
 
 orders_summarised as (
@@ -141,28 +186,24 @@ orders_summarised as (
 
 tickets_summarised as (
     select
-        source_records.customer_id,
+        ticket_records.customer_id,
         count(*) as tickets_count,
         sum(case when tickets.ticket_category = 'complaint' then 1 else 0 end)
             as complaints_count,
         max(case when tickets.ticket_category = 'complaint' then tickets.created_at end)
             as last_complaint_at
     from tickets
-    inner join source_records
-        on source_records.source_name = 'service_tickets'
-            and tickets.ticket_id = source_records.source_key
-    group by source_records.customer_id
+    inner join ticket_records on tickets.ticket_id = ticket_records.source_key
+    group by ticket_records.customer_id
 ),
 
 wechat_summarised as (
     select
-        source_records.customer_id,
+        wechat_records.customer_id,
         max(case when wechat_followers.is_subscribed then 1 else 0 end) as is_subscribed
     from wechat_followers
-    inner join source_records
-        on source_records.source_name = 'wechat_followers'
-            and wechat_followers.openid = source_records.source_key
-    group by source_records.customer_id
+    inner join wechat_records on wechat_followers.openid = wechat_records.source_key
+    group by wechat_records.customer_id
 ),
 
 customers_joined as (
@@ -200,8 +241,8 @@ customers_joined as (
         coalesce(tickets_summarised.complaints_count, 0) as complaints_count,
         tickets_summarised.last_complaint_at,
         coalesce(wechat_summarised.is_subscribed, 0) = 1 as is_wechat_follower,
-        coalesce(sources_summarised.app_events_count, 0) > 0 as is_app_user,
-        coalesce(sources_summarised.web_events_count, 0) > 0 as is_web_visitor
+        coalesce(sources_summarised.has_app_events, 0) = 1 as is_app_user,
+        coalesce(sources_summarised.has_web_events, 0) = 1 as is_web_visitor
     from identifiers_summarised
     left outer join attributes_pivoted
         on identifiers_summarised.customer_id = attributes_pivoted.customer_id

@@ -21,9 +21,11 @@
        by consent event; sync events by the id map), without re-reading event sources
        outside the window.
     A full refresh gives the same rows (processed_at aside): tests/python/test_marts.py
-    appends late rows and compares with `--full-refresh`, and the data test
-    marts__fct_events_matches_full_refresh compares with int_events_unioned (the same
-    macro without a window) on every build. What an incremental run cannot see, and a full
+    appends late rows and compares with `--full-refresh`; the data test
+    marts__fct_events_counts_match_sources compares event counts per source on every
+    build, and marts__fct_events_matches_full_refresh compares every row with
+    int_events_unioned (the same macro without a window) when var
+    marts_events_full_refresh_check is true (CI; production on a schedule). What an incremental run cannot see, and a full
     refresh fixes: a row changed in a source outside the lookback (same key, new content),
     rows deleted from a source, and a record moving from one customer to another without
     any id change (an identifier becoming excluded, for instance).

@@ -51,6 +51,18 @@ retired_ids as (
     where active_customers.customer_id is null
 ),
 
+{# Only ids some merge points to can be a successor: the hops look them up in this short
+    list, not in every active id. #}
+merge_targets as (
+    select distinct new_customer_id from latest_merges
+),
+
+merge_targets_active as (
+    select active_customers.customer_id
+    from active_customers
+    inner join merge_targets on active_customers.customer_id = merge_targets.new_customer_id
+),
+
 hop_0 as (
     select
         retired_ids.customer_id,
@@ -67,10 +79,10 @@ hop_0 as (
                 latest_merges.new_customer_id, hop_{{ hop - 1 }}.successor_id
             ) as successor_id
         from hop_{{ hop - 1 }}
-        left outer join active_customers
-            on hop_{{ hop - 1 }}.successor_id = active_customers.customer_id
+        left outer join merge_targets_active
+            on hop_{{ hop - 1 }}.successor_id = merge_targets_active.customer_id
         left outer join latest_merges
-            on active_customers.customer_id is null
+            on merge_targets_active.customer_id is null
                 and hop_{{ hop - 1 }}.successor_id = latest_merges.old_customer_id
     ),
 {%- endfor %}
@@ -78,11 +90,11 @@ hop_0 as (
 retired_ids_mapped as (
     select
         hop_{{ depth - 1 }}.customer_id,
-        active_customers.customer_id as current_customer_id,
+        merge_targets_active.customer_id as current_customer_id,
         false as is_active
     from hop_{{ depth - 1 }}
-    left outer join active_customers
-        on hop_{{ depth - 1 }}.successor_id = active_customers.customer_id
+    left outer join merge_targets_active
+        on hop_{{ depth - 1 }}.successor_id = merge_targets_active.customer_id
 ),
 
 ids_mapped as (

@@ -11,6 +11,7 @@
     recency (latest order: most recent = 5), frequency (orders) and monetary (net revenue).
 #}
 {%- set as_of = var('tags_as_of', none) %}
+{%- set customer_events = "customer_id is not null and channel not in ('consent', 'activation')" %}
 
 with
 
@@ -52,7 +53,14 @@ events as (
         event_type,
         occurred_at
     from {{ ref('fct_events') }}
-    where customer_id is not null and channel not in ('consent', 'activation')
+    where {{ customer_events }}
+),
+
+{# Read apart from `events`, so that no engine keeps a copy of the events between the two #}
+latest_event as (
+    select max(occurred_at) as latest_at
+    from {{ ref('fct_events') }}
+    where {{ customer_events }}
 ),
 
 reference_time as (
@@ -62,7 +70,7 @@ reference_time as (
         from (
             select max(ordered_at) as latest_at from orders
             union all
-            select max(occurred_at) as latest_at from events
+            select latest_at from latest_event
         ) as latest
     {%- elif as_of == 'now' %}
         select {{ dbt.current_timestamp_in_utc_backcompat() }} as as_of_at
