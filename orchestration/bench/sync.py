@@ -2,7 +2,8 @@
 
 ``receiver()`` serves 127.0.0.1 from another process (so the receiver does not compete
 with the engine for the GIL) and yields its URL. ``write_destinations`` writes a
-destinations.yml with ``bench_files`` (CSV + Parquet parts) and ``bench_webhook``;
+destinations.yml with ``bench_files`` (CSV + Parquet parts, 2 parts written at once) and
+``bench_webhook`` (4 batches out at once);
 ``audience_manifest`` gives a one-audience manifest whose syncs use them, and
 ``timed_sync`` runs one of those syncs through ``orchestration.syncs.run_syncs``.
 """
@@ -31,16 +32,27 @@ FILES = "bench_files"
 WEBHOOK = "bench_webhook"
 FILE_BATCH_ROWS = 50_000
 WEBHOOK_BATCH_ROWS = 2_000
+# Batches out at once (destinations.yml max_concurrent_batches): while the receiver parses
+# one batch, the engine reads, writes ahead and commits the others.
+FILE_CONCURRENT_BATCHES = 2
+WEBHOOK_CONCURRENT_BATCHES = 4
 
 
 def serve(port_queue: Any) -> None:
-    """A receiver that parses each batch and accepts every row (runs in a child process)."""
+    """A receiver that parses each batch and accepts every row (runs in a child process).
+
+    It parses with orjson when installed (about 4x faster than json: 2,000 records take
+    ~5 ms instead of ~20 ms), so on a 2-core machine it leaves the CPU to the engine."""
+    try:
+        from orjson import loads
+    except ImportError:  # pragma: no cover - orjson is installed with dagster-dbt
+        loads = json.loads
 
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
         def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            body = loads(self.rfile.read(int(self.headers["Content-Length"])))
             status = 200 if body.get("records") else 400
             self.send_response(status)
             self.send_header("Content-Length", "0")
@@ -75,9 +87,11 @@ def write_destinations(folder: Path, url: str) -> Path:
     path.write_text(yaml.safe_dump({
         "destinations": {
             FILES: {"type": "file", "path": "exports", "formats": ["csv", "parquet"],
-                    "pii": "allowed", "batch_size": FILE_BATCH_ROWS},
+                    "pii": "allowed", "batch_size": FILE_BATCH_ROWS,
+                    "max_concurrent_batches": FILE_CONCURRENT_BATCHES},
             WEBHOOK: {"type": "webhook", "url": url, "pii": "allowed",
-                      "batch_size": WEBHOOK_BATCH_ROWS},
+                      "batch_size": WEBHOOK_BATCH_ROWS,
+                      "max_concurrent_batches": WEBHOOK_CONCURRENT_BATCHES},
         },
         "policies": {"complaint_suppression_hours": 1},
     }))

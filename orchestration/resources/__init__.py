@@ -26,7 +26,18 @@ _EXPORTS = {
     "build_destination": "orchestration.resources.destinations",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = (
+    "DESTINATION_TYPES",
+    "AdsDestinationResource",
+    "DestinationResource",
+    "FileDestinationResource",
+    "PostgresDestinationResource",
+    "RedisDestinationResource",
+    "WarehouseConnection",
+    "WarehouseResource",
+    "WebhookDestinationResource",
+    "build_destination",
+)
 
 
 def __getattr__(name: str) -> Any:

@@ -52,7 +52,7 @@ def normalise_phone(raw: Any, default_country_code: str) -> str | None:
     elif digits.startswith("00"):
         number = digits[2:]
     else:
-        national = digits[1:] if digits.startswith("0") else digits
+        national = digits.removeprefix("0")
         number = default_country_code + national
     return "+" + number if 8 <= len(number) <= 15 else None
 
@@ -65,6 +65,7 @@ class AdsDestinationResource(DestinationResource):
     """A customer-match list of an ad platform reached over HTTP."""
 
     destination_type = "ads"
+    supports_concurrent_batches = True
     hashed_identifiers = frozenset({"email", "phone"})
     accepted_identifiers = frozenset({"email", "phone"})
     accepts_fields = False

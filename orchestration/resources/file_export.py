@@ -42,6 +42,7 @@ from orchestration.resources.base import (
     DestinationSession,
     RunSummary,
     SyncBatch,
+    arrow_array,
     jsonable,
 )
 
@@ -82,6 +83,7 @@ class FileDestinationResource(DestinationResource):
     destination_type = "file"
     forget_by_key = True
     keeps_history = True
+    supports_concurrent_batches = True
 
     path: str = Field(description="Folder receiving the exports.")
     formats: list[str] = Field(
@@ -160,7 +162,8 @@ class FileExportSession(DestinationSession):
             "written_at": jsonable(dt.datetime.now(dt.timezone.utc)),
             "counts": dict(summary.counts),
             "columns": self.columns,
-            "files": self.parts,
+            # batches sent at once finish in any order; consumers apply parts in this order
+            "files": sorted(self.parts, key=lambda part: part["batch_number"]),
         }
         content = json.dumps(manifest, indent=2, sort_keys=True).encode()
         folder = self.root / summary.sync_key
@@ -181,19 +184,42 @@ class FileExportSession(DestinationSession):
     @staticmethod
     def _table(batch: SyncBatch) -> pa.Table:
         names = list(dict.fromkeys([*batch.identifier_names, *batch.field_names]))
-        columns: dict[str, list[Any]] = {
+        count = len(batch.records)
+        columns = batch.columns
+        if columns is not None:
+            # Column-wise from the warehouse: no per-row Python work.
+            data = columns.arrow()
+            return pa.table({
+                "_operation": pa.array([batch.operation] * count, type=pa.string()),
+                "_idempotency_key": pa.array(columns.idempotency_keys, type=pa.string()),
+                "_record_key": pa.array(columns.record_keys, type=pa.string()),
+                **{name: _widened(data.column(name)) for name in names},
+            })
+        values: dict[str, list[Any]] = {
             "_operation": [record.operation for record in batch.records],
             "_idempotency_key": [record.idempotency_key for record in batch.records],
             "_record_key": [record.record_key for record in batch.records],
         }
         for name in names:
-            columns[name] = [
+            values[name] = [
                 record.identifiers[name] if name in record.identifiers
                 else record.fields.get(name)
                 for record in batch.records
             ]
-        arrays = {name: _array(values) for name, values in columns.items()}
-        return pa.table(arrays)
+        return pa.table({name: arrow_array(column) for name, column in values.items()})
+
+
+def _widened(column: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Warehouse types as Arrow infers them from Python values, so every part of a sync
+    has one schema: integers as int64, floats as float64, text as string."""
+    kind = column.type
+    if pa.types.is_integer(kind) and kind != pa.uint64():
+        return column.cast(pa.int64())
+    if pa.types.is_floating(kind):
+        return column.cast(pa.float64())
+    if pa.types.is_large_string(kind) or str(kind) == "string_view":
+        return column.cast(pa.string())
+    return column
 
 
 def scrub_parts(sync_folder: Path, record_keys: set[str]) -> list[Path]:
@@ -254,16 +280,6 @@ def _read_part(path: Path, file_format: str) -> pa.Table:
         strings_can_be_null=True,
         quoted_strings_can_be_null=False,
     ))
-
-
-def _array(values: list[Any]) -> pa.Array:
-    try:
-        return pa.array(values)
-    except (pa.ArrowInvalid, pa.ArrowTypeError):
-        return pa.array(
-            [None if value is None else json.dumps(jsonable(value)) for value in values],
-            type=pa.string(),
-        )
 
 
 def _write(table: pa.Table, path: Path, file_format: str) -> None:

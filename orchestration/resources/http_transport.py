@@ -3,7 +3,9 @@
 One POST per batch: ``Authorization`` from an environment variable, an HMAC-SHA256
 signature of ``<timestamp>.<body>`` in ``X-CDP-Signature``, and an ``Idempotency-Key``
 header (the batch id; each row also carries its own key in the body). Retries (tenacity)
-on timeouts, connection errors, 5xx and unreadable 2xx bodies; 429 waits ``Retry-After``.
+on timeouts, connection errors, 5xx and unreadable 2xx bodies; 429 waits ``Retry-After``,
+and so does every other request of the session (batches sent at once share one client,
+one keep-alive connection pool, the rate limit and the pause).
 
 What the destination answers with 2xx:
 - an empty body, or JSON without ``errors``/``accepted``: every row accepted;
@@ -18,6 +20,7 @@ import functools
 import hashlib
 import hmac
 import ssl
+import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -101,6 +104,8 @@ class HttpBatchSender:
             timeout=timeout_seconds, headers=headers, verify=_tls_context()
         )
         self.requests_sent = 0
+        self._lock = threading.Lock()
+        self._paused_until = 0.0
 
     def close(self) -> None:
         self._client.close()
@@ -114,9 +119,10 @@ class HttpBatchSender:
 
         A 400/422 answer listing per-row errors rejected the whole request: the listed rows
         are recorded as failed and the other rows are posted once more without them.
+        Thread-safe: a session may post several batches at once.
         """
         digest = hashlib.sha256()
-        result = self._post(batch, list(batch.records), build_body, digest)
+        result = self._post(batch, None, build_body, digest)
         if result.resend:
             remaining = [r for r in batch.records if r.idempotency_key in result.resend]
             second = self._post(batch, remaining, build_body, digest)
@@ -130,16 +136,20 @@ class HttpBatchSender:
     def _post(
         self,
         batch: SyncBatch,
-        records: list[SyncRecord],
+        records: list[SyncRecord] | None,
         build_body: Callable[[Sequence[SyncRecord]], Mapping[str, Any]],
         digest: Any,
     ) -> _Answer:
-        content = dumps(build_body(records))
+        """POST ``records`` (None: the whole batch, without a record per row made)."""
+        if records is None or len(records) == len(batch.records):
+            content = dumps(build_body(batch.records))
+            keys = batch.idempotency_keys
+            request_key = batch.batch_id
+        else:
+            content = dumps(build_body(records))
+            keys = [record.idempotency_key for record in records]
+            request_key = hashlib.sha256("".join(keys).encode()).hexdigest()[:32]
         digest.update(content)
-        keys = [record.idempotency_key for record in records]
-        request_key = batch.batch_id if len(records) == len(batch.records) else (
-            hashlib.sha256("".join(keys).encode()).hexdigest()[:32]
-        )
 
         def attempt() -> _Answer:
             headers = {"Idempotency-Key": request_key}
@@ -147,7 +157,8 @@ class HttpBatchSender:
                 timestamp = str(int(time.time()))
                 headers[TIMESTAMP_HEADER] = timestamp
                 headers[SIGNATURE_HEADER] = sign(self._signing_secret, timestamp, content)
-            self.requests_sent += 1
+            with self._lock:
+                self.requests_sent += 1
             response = self._client.post(self.url, content=content, headers=headers)
             return self._interpret(response, keys)
 
@@ -155,16 +166,33 @@ class HttpBatchSender:
             self.destination,
             attempt,
             is_retryable=_is_retryable,
-            before_attempt=self._rate_limiter.acquire,
+            before_attempt=self._before_attempt,
         )
+
+    def _before_attempt(self) -> None:
+        """Wait out a ``Retry-After`` another request of this session was given (the
+        destination asked the client, not one request, to slow down), then the rate
+        limit."""
+        while True:
+            with self._lock:
+                wait = self._paused_until - time.monotonic()
+            if wait <= 0:
+                break
+            time.sleep(wait)
+        self._rate_limiter.acquire()
+
+    def _pause(self, seconds: float | None) -> None:
+        if seconds:
+            with self._lock:
+                self._paused_until = max(self._paused_until, time.monotonic() + seconds)
 
     def _interpret(self, response: httpx.Response, keys: list[str]) -> _Answer:
         status = response.status_code
         if status == 429:
-            raise RetryableError(
-                f"HTTP 429 from {self.url}",
-                retry_after=parse_retry_after(response.headers.get("Retry-After")),
-            )
+            retry_after = parse_retry_after(response.headers.get("Retry-After"))
+            self._pause(min(retry_after, self._retry_policy.max_retry_after_seconds)
+                        if retry_after is not None else None)
+            raise RetryableError(f"HTTP 429 from {self.url}", retry_after=retry_after)
         if status >= 500:
             raise RetryableError(f"HTTP {status} from {self.url}: {response.text[:200]}")
         if status >= 400:
@@ -195,7 +223,7 @@ class HttpBatchSender:
             raise _MalformedResponse(f"unexpected JSON answer from {self.url}: {answer!r:.200}")
         failed = {key: error for key, error in _row_errors(answer).items() if key in keys}
         if isinstance(answer.get("accepted"), list):
-            accepted = {str(key) for key in answer["accepted"]} & set(keys)
+            accepted = {str(key) for key in answer["accepted"]}.intersection(keys)
             for key in keys:
                 if key not in accepted and key not in failed:
                     failed[key] = "not acknowledged by the destination"

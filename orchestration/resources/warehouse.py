@@ -41,6 +41,43 @@ _ARROW_TYPES: dict[str, pa.DataType] = {
     "timestamp": pa.timestamp("us"),
     "boolean": pa.bool_(),
 }
+# Arrow types of warehouse column types (PostgreSQL or DuckDB names, lower case, without
+# a length), for columns read as Python values: every batch of a sync then gets one schema
+# instead of one inferred from its values (a decimal's precision, a column of nulls).
+_ARROW_BY_TYPE_NAME: dict[str, pa.DataType] = {
+    **dict.fromkeys(["text", "varchar", "bpchar", "character varying", "character", "name"],
+                    pa.string()),
+    **dict.fromkeys(["int2", "int4", "int8", "smallint", "integer", "bigint", "tinyint",
+                     "utinyint", "usmallint", "uinteger"], pa.int64()),
+    **dict.fromkeys(["float4", "float8", "real", "double precision", "float", "double"],
+                    pa.float64()),
+    **dict.fromkeys(["bool", "boolean"], pa.bool_()),
+    "date": pa.date32(),
+    **dict.fromkeys(["timestamp", "timestamp without time zone"], pa.timestamp("us")),
+    **dict.fromkeys(["timestamptz", "timestamp with time zone"], pa.timestamp("us", "UTC")),
+    **dict.fromkeys(["time", "time without time zone"], pa.time64("us")),
+}
+_DECIMAL_TYPE = re.compile(r"(?:numeric|decimal)\((\d+), ?(\d+)\)")
+_TYPE_LENGTH = re.compile(r"\(\d+\)$")
+
+
+def arrow_type(type_name: str) -> pa.DataType | None:
+    """The Arrow type of a column of warehouse type ``type_name``; None when the values
+    decide (arrays, JSON, UUID, a numeric without precision...)."""
+    name = type_name.strip().lower()
+    decimal_type = _DECIMAL_TYPE.fullmatch(name)
+    if decimal_type:
+        precision, scale = int(decimal_type.group(1)), int(decimal_type.group(2))
+        return pa.decimal128(precision, scale) if 0 < precision <= 38 else None
+    return _ARROW_BY_TYPE_NAME.get(_TYPE_LENGTH.sub("", name))
+
+
+# DuckDB types whose Arrow form gives back the Python value ``fetchall`` gives (HUGEINT
+# would become a decimal, MAP a list of pairs, INTERVAL a month-day-nano tuple...).
+_ARROW_FAITHFUL_DUCKDB_TYPE = re.compile(
+    r"BOOLEAN|U?(TINYINT|SMALLINT|INTEGER|BIGINT)|FLOAT|DOUBLE|DECIMAL\(\d+, ?\d+\)|VARCHAR"
+    r"|DATE|TIME|TIMESTAMP|TIMESTAMP WITH TIME ZONE|UUID|BLOB"
+)
 
 
 class WarehouseConnection:
@@ -71,6 +108,35 @@ class WarehouseConnection:
         return self.raw.execute(
             self._sql(statement) if params else statement, params or None
         ).fetchall()
+
+    def fetch_arrow(self, statement: str, params: Sequence[Any] = ()) -> pa.Table | None:
+        """The result as an Arrow table, or None (nothing run) when the engine cannot hand
+        one over with the values ``fetchall`` would give: PostgreSQL, or a DuckDB result
+        with a column of a type outside the plain scalar ones (then use ``fetchall``)."""
+        if self.dialect != "duckdb":
+            return None
+        relation = self.raw.sql(statement, params=list(params)) if params else self.raw.sql(
+            statement
+        )
+        if not all(_ARROW_FAITHFUL_DUCKDB_TYPE.fullmatch(str(kind)) for kind in relation.types):
+            return None
+        to_arrow = getattr(relation, "to_arrow_table", None) or relation.arrow  # duckdb 1.x
+        return to_arrow()
+
+    def fetch_typed(
+        self, statement: str, params: Sequence[Any] = ()
+    ) -> tuple[list[tuple[Any, ...]], list[pa.DataType | None]]:
+        """``fetchall`` with the Arrow type of each result column (``arrow_type``)."""
+        if self.dialect == "duckdb":
+            cursor = self.raw.execute(statement, list(params)) if params else self.raw.execute(
+                statement
+            )
+            names = [str(column[1]) for column in cursor.description]
+        else:
+            cursor = self.raw.execute(self._sql(statement) if params else statement,
+                                      params or None)
+            names = [getattr(column, "type_display", "") for column in cursor.description]
+        return cursor.fetchall(), [arrow_type(name) for name in names]
 
     def scalar(self, statement: str, params: Sequence[Any] = ()) -> Any:
         rows = self.fetchall(statement, params)
@@ -166,6 +232,32 @@ class WarehouseConnection:
             for row in rows:
                 writer.write_row(row)
 
+    @contextmanager
+    def deferred_checkpoints(self, wal_size: str = "1GB") -> Iterator[None]:
+        """Bulk writes: DuckDB checkpoints (rewrites tables and indexes into the file) once
+        its write-ahead log passes 16 MB, so a sync writing state row by row range would
+        checkpoint every few batches; inside this block it lets the log grow to
+        ``wal_size`` and checkpoints once, later (the next commit past the usual size, or
+        the last connection closing). Commits stay durable: the log is fsynced on every
+        commit. PostgreSQL: nothing to do."""
+        if self.dialect != "duckdb":
+            yield
+            return
+        previous = self.scalar("select current_setting('checkpoint_threshold')")
+        self.execute(f"set checkpoint_threshold = '{wal_size}'")
+        try:
+            yield
+        finally:
+            self.execute(f"set checkpoint_threshold = '{previous}'")
+
+    def index_temp_table(self, name: str, column: str) -> None:
+        """Make range lookups on ``column`` of temporary table ``name`` cheap: an index on
+        PostgreSQL (without statistics, its planner assumes a range selects few rows and
+        uses it); nothing on DuckDB, whose zone maps skip the row groups of a table written
+        in that order."""
+        if self.dialect == "postgres":
+            self.execute(f"create index on {name} ({self.quote(column)})")
+
     def try_lock(self, key: str) -> bool:
         """A session lock per sync (PostgreSQL); DuckDB files allow one writer anyway."""
         if self.dialect != "postgres":
@@ -196,8 +288,18 @@ def connect_duckdb(path: str | Path, lock_timeout_seconds: float = 30.0) -> Ware
     return WarehouseConnection("duckdb", raw, f"duckdb:{path}")
 
 
+# Memory per sort or hash of the engine's session: the planner sorts and hashes whole
+# audiences (the 4 MB default spills a 200k-row sort to disk). A higher setting is kept.
+SESSION_WORK_MEM_KB = 64 * 1024
+
+
 def connect_postgres(conninfo: str) -> WarehouseConnection:
     raw = psycopg.connect(conninfo, autocommit=True, options="-c TimeZone=UTC")
+    work_mem_kb = raw.execute(
+        "select setting::bigint from pg_settings where name = 'work_mem'"
+    ).fetchone()
+    if work_mem_kb is not None and work_mem_kb[0] < SESSION_WORK_MEM_KB:
+        raw.execute(f"set work_mem = '{SESSION_WORK_MEM_KB}kB'")
     params = raw.info.get_parameters()
     return WarehouseConnection(
         "postgres", raw, f"postgres:{params.get('host')}/{params.get('dbname')}"

@@ -24,6 +24,7 @@ from pydantic import Field
 
 from orchestration.resources.base import (
     BatchResult,
+    ColumnRecords,
     DestinationResource,
     DestinationSession,
     SyncBatch,
@@ -37,6 +38,7 @@ class WebhookDestinationResource(DestinationResource):
     """An HTTP endpoint taking JSON batches (ESP, SMS gateway, internal service)."""
 
     destination_type = "webhook"
+    supports_concurrent_batches = True
 
     url: str = Field(description="Endpoint receiving POSTed batches.")
     timeout_seconds: float = Field(default=10.0, gt=0)
@@ -83,7 +85,10 @@ class WebhookSession(DestinationSession):
             }
             if batch.forget:
                 body["forget"] = True
-            body["records"] = [record_payload(record) for record in records]
+            body["records"] = (
+                records.payloads() if isinstance(records, ColumnRecords)
+                else [record_payload(record) for record in records]
+            )
             return body
 
         return self.sender.post_batch(batch, build_body)

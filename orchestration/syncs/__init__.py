@@ -32,7 +32,23 @@ _EXPORTS = {
     "SyncError": "orchestration.syncs.errors",
 }
 
-__all__ = sorted(_EXPORTS)
+__all__ = (
+    "AudienceSync",
+    "ConfigError",
+    "ForgetReport",
+    "PiiPolicyError",
+    "Policies",
+    "SyncEngine",
+    "SyncError",
+    "SyncOptions",
+    "SyncProject",
+    "SyncResult",
+    "forget_people",
+    "load_project",
+    "order_syncs",
+    "replay_dead_letters",
+    "run_syncs",
+)
 
 
 def __getattr__(name: str) -> Any:

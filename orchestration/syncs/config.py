@@ -345,9 +345,7 @@ def _meta(node: Mapping[str, Any]) -> Mapping[str, Any]:
 
 
 def audience_name(model_name: str) -> str:
-    return model_name[len(AUDIENCE_PREFIX):] if model_name.startswith(AUDIENCE_PREFIX) else (
-        model_name
-    )
+    return model_name.removeprefix(AUDIENCE_PREFIX)
 
 
 def node_source(node: Mapping[str, Any]) -> str:

@@ -83,8 +83,10 @@ class DemoReceiver:
             if fresh:
                 self.log_path.parent.mkdir(parents=True, exist_ok=True)
                 with open(self.log_path, "a") as log:
-                    for record in fresh:
-                        log.write(json.dumps({"sync": batch.get("sync"), **record}) + "\n")
+                    log.writelines(
+                        json.dumps({"sync": batch.get("sync"), **record}) + "\n"
+                        for record in fresh
+                    )
         return 200, b"{}"
 
     def _forget(self, record_keys: set[str]) -> None:

@@ -2,7 +2,7 @@
 
 Everything here is set-based SQL over temporary tables on the run's connection:
 
-- ``_cdp_aud``: the audience (record key, declared columns, row hash, identity JSON);
+- ``_cdp_aud``: the audience (record key, declared columns, row hash);
 - ``_cdp_supp``: one suppression reason per member (first reason wins: no_consent,
   recent_complaint, campaign_duplicate, missing_identifier; frequency_cap is added after
   the diff, for rows that would be sent);
@@ -95,9 +95,6 @@ class Planner:
         hashed = ", ".join(
             f"coalesce(cast({q(column)} as varchar), chr(30))" for column in columns
         )
-        identity = self.wh.json_object_sql(
-            [(column.replace("'", "''"), q(column)) for column in sync.identifiers]
-        )
         select_columns = ", ".join(q(column) for column in columns)
         relation = f"{q(sync.schema)}.{q(sync.relation_name)}"
         self.wh.execute(
@@ -106,8 +103,7 @@ class Planner:
             select
                 {self.wh.key_sql("customer_id")} as _cdp_record_key,
                 {select_columns},
-                md5(concat_ws(chr(31), '{listing}', {hashed})) as _cdp_row_hash,
-                {identity} as _cdp_identity_json
+                md5(concat_ws(chr(31), '{listing}', {hashed})) as _cdp_row_hash
             from {relation}
             where customer_id is not null
             """
@@ -260,7 +256,10 @@ class Planner:
     def _diff(self, sync: AudienceSync, options: SyncOptions) -> None:
         # Insert mode sends each customer once; the others re-add tombstoned members, send
         # changed hashes, and send again rows left in flight (the destination may hold
-        # their last change, or not).
+        # their last change, or not). Changes carry the audience columns (null for
+        # removals) and whether the record has a state row / an in-flight row, so the
+        # delivery inserts new rows without a conflict check.
+        q = self.wh.quote
         compare = "" if sync.mode == "insert" else (
             " or state.is_removed or state.row_hash <> aud._cdp_row_hash"
             " or flight.record_key is not null"
@@ -269,6 +268,8 @@ class Planner:
             f"not exists (select 1 from {SUPP} as supp "
             f"where supp._cdp_record_key = aud._cdp_record_key)"
         )
+        audience_columns = ", ".join(f"aud.{q(column)}" for column in sync.columns)
+        no_columns = ", ".join(f"null as {q(column)}" for column in sync.columns)
         removals = ""
         params: list[Any] = [sync.sync_key, sync.sync_key]
         if sync.mode == "mirror":
@@ -286,8 +287,13 @@ class Planner:
                 'remove' as _cdp_change_type,
                 state.row_hash as _cdp_row_hash,
                 state.identity_json as _cdp_identity_json,
-                state.idempotency_key as _cdp_previous_key
+                state.idempotency_key as _cdp_previous_key,
+                true as _cdp_in_state,
+                flight.record_key is not null as _cdp_in_flight,
+                {no_columns}
             from {state.STATE} as state
+            left join {state.IN_FLIGHT} as flight
+                on flight.sync_key = state.sync_key and flight.record_key = state.record_key
             where state.sync_key = ?{scope}
                 and not state.is_removed
                 and not exists (
@@ -300,7 +306,10 @@ class Planner:
                 'remove' as _cdp_change_type,
                 flight.row_hash as _cdp_row_hash,
                 flight.identity_json as _cdp_identity_json,
-                coalesce(state.idempotency_key, '') as _cdp_previous_key
+                coalesce(state.idempotency_key, '') as _cdp_previous_key,
+                state.record_key is not null as _cdp_in_state,
+                true as _cdp_in_flight,
+                {no_columns}
             from {state.IN_FLIGHT} as flight
             left join {state.STATE} as state
                 on state.sync_key = flight.sync_key and state.record_key = flight.record_key
@@ -322,8 +331,11 @@ class Planner:
                     else 'change'
                 end as _cdp_change_type,
                 aud._cdp_row_hash,
-                aud._cdp_identity_json,
-                coalesce(state.idempotency_key, '') as _cdp_previous_key
+                {self.wh.key_sql("null")} as _cdp_identity_json,
+                coalesce(state.idempotency_key, '') as _cdp_previous_key,
+                state.record_key is not null as _cdp_in_state,
+                flight.record_key is not null as _cdp_in_flight,
+                {audience_columns}
             from {AUD} as aud
             left join {state.STATE} as state
                 on state.sync_key = ? and state.record_key = aud._cdp_record_key
@@ -392,33 +404,43 @@ class Planner:
 
     def _number_work(self, sync: AudienceSync) -> None:
         q = self.wh.quote
-        columns = ", ".join(f"aud.{q(column)}" for column in sync.columns)
+        columns = ", ".join(q(column) for column in sync.columns)
+        # The identity JSON of added and changed rows is made here, for them only; removals
+        # carry the one last synced.
+        identity = self.wh.json_object_sql(
+            [(column.replace("'", "''"), q(column)) for column in sync.identifiers]
+        )
+        # Ordered by the window's own keys, so the engine sorts once (by _cdp_seq it would
+        # sort again); written in that order, so ranges of _cdp_seq are cheap to read.
+        send_order = """
+            case _cdp_change_type when 'add' then 0 when 'change' then 1 else 2 end,
+            _cdp_record_key
+        """
         self.wh.execute(
             f"""
             create temp table {WORK} as
             select
-                row_number() over (
-                    order by
-                        case changes._cdp_change_type
-                            when 'add' then 0 when 'change' then 1 else 2
-                        end,
-                        changes._cdp_record_key
-                ) as _cdp_seq,
-                changes._cdp_record_key,
-                changes._cdp_change_type,
-                changes._cdp_row_hash,
-                changes._cdp_identity_json,
+                row_number() over (order by {send_order}) as _cdp_seq,
+                _cdp_record_key,
+                _cdp_change_type,
+                _cdp_row_hash,
+                case
+                    when _cdp_change_type = 'remove' then _cdp_identity_json
+                    else {identity}
+                end as _cdp_identity_json,
                 md5(
-                    ? || '|' || changes._cdp_record_key || '|' || changes._cdp_change_type
-                    || '|' || changes._cdp_row_hash || '|' || changes._cdp_previous_key
+                    ? || '|' || _cdp_record_key || '|' || _cdp_change_type
+                    || '|' || _cdp_row_hash || '|' || _cdp_previous_key
                 ) as _cdp_idempotency_key,
+                _cdp_in_state,
+                _cdp_in_flight,
                 {columns}
-            from {CHANGES} as changes
-            left join {AUD} as aud on aud._cdp_record_key = changes._cdp_record_key
-            order by _cdp_seq
+            from {CHANGES}
+            order by {send_order}
             """,
             (sync.sync_key,),
         )
+        self.wh.index_temp_table(WORK, "_cdp_seq")
 
     def sample(self, sync: AudienceSync, size: int) -> list[dict[str, Any]]:
         q = self.wh.quote

@@ -10,7 +10,10 @@
 - ``cdp_sync_in_flight``: write-ahead, the rows of a batch about to leave, deleted when
   the batch's outcome is committed. A row left here (the run was killed, or the
   destination went away after taking the batch) may or may not be at the destination;
-  the next run plans it again from the audience (``planning``).
+  the next run plans it again from the audience (``planning``). One row per sync and
+  record, kept so by the engine (it replaces a row an earlier run left): the table only
+  ever holds the batches out, so it has no key or index to maintain on every write
+  (tables created with a primary key by earlier versions work the same).
 - ``cdp_sync_audit``: append-only, one row per batch sent (who, what, payload hash).
 - ``sync_events``: closed-loop events read by dbt as a source into ``fct_events``.
 - ``cdp_sync_forget_checks``: which forgotten customer-id hashes (privacy tombstones) each
@@ -146,8 +149,7 @@ DDL: tuple[str, ...] = (
         identity_json {{text}},
         idempotency_key {{text}} not null,
         run_id {{text}} not null,
-        sent_at timestamp not null,
-        primary key (sync_key, record_key)
+        sent_at timestamp not null
     )
     """,
     f"""

@@ -102,6 +102,9 @@ def test_unknown_destination_type_names_file_and_key(tmp_path: Path) -> None:
         ({"type": "webhook", "url": "http://127.0.0.1:9", "pii": "maybe"}, "pii"),
         ({"type": "file", "path": "out", "compression": "zstd"}, "compression"),
         ({"type": "ads", "url": "http://127.0.0.1:9"}, "list_id"),
+        ({"type": "webhook", "url": "http://127.0.0.1:9", "max_concurrent_batches": 0},
+         "max_concurrent_batches"),
+        ({"type": "redis", "max_concurrent_batches": 4}, "max_concurrent_batches"),
     ],
 )
 def test_bad_destination_settings_name_the_key(tmp_path: Path, settings: dict, key: str) -> None:
