@@ -8,7 +8,8 @@
     A row is a forgotten person's when one of its identifier columns
     (meta.cdp_privacy.identifier_columns: [[identifier_type, column], ...]) hashes to a
     privacy_tombstones row, or its parent record (meta.cdp_privacy.parent: {model, key})
-    was erased. Tombstones are read by name (they are built downstream, from the identity
+    was erased. Nulled columns are cast back to their type (query_column_types), so the
+    table keeps the column types of a build without tombstones. Tombstones are read by name (they are built downstream, from the identity
     registry): before the first tombstone exists this is `rows_sql` unchanged.
 #}
 {% macro erase_forgotten_rows(rows_sql) -%}
@@ -19,6 +20,7 @@
     {%- else -%}
         {%- set rule = config.get('meta', {}).get('cdp_privacy', {}) -%}
         {%- set columns = get_columns_in_query(rows_sql) -%}
+        {%- set column_types = cdp.query_column_types(rows_sql) -%}
         {%- set keep = rule.get('keep_columns', []) + ['rejection_reason'] -%}
         {%- set conditions = [] -%}
         {%- for identifier_type, column in rule.get('identifier_columns', []) -%}
@@ -52,8 +54,13 @@
                 {%- elif column in keep %}
                     rows_marked.{{ column }}
                 {%- else %}
-                    case when not rows_marked.is_erased then rows_marked.{{ column }} end
-                        as {{ column }}
+                    {%- set nulled = 'case when not rows_marked.is_erased then rows_marked.'
+                        ~ column ~ ' end' %}
+                    {% if column in column_types -%}
+                        cast({{ nulled }} as {{ column_types[column] }})
+                    {%- else -%}
+                        {{ nulled }}
+                    {%- endif %} as {{ column }}
             {%- endif %}{{ ',' if not loop.last }}
         {%- endfor %}
         from (
