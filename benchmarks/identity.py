@@ -1,6 +1,10 @@
 """Identity stitching benchmark: our SQL connected components vs scipy on the same edges.
 
     python benchmarks/identity.py --people 1000000 [--workdir DIR]
+    python benchmarks/identity.py --people 1000000 --workdir DIR --reuse   # measure only
+
+``--reuse`` measures on the data and identity build a previous run (this script or
+``cdp bench --workdir DIR``) left in DIR, without generating or building again.
 
 Generates the demo data in a scratch DuckDB file, builds staging and identity with dbt,
 then on the very same guarded edge list (the input of identity_clusters) times
@@ -44,14 +48,30 @@ def main() -> None:
     args = parser.parse_args()
 
     workdir = args.workdir or Path(tempfile.mkdtemp(prefix="cdp_bench_identity_"))
-    scratch = Scratch.open("dev", workdir)
+    scratch = Scratch.open("dev", workdir, keep=args.reuse)
 
-    started = time.perf_counter()
-    raw_rows = raw_row_count(generate_raw(scratch, args.people, args.seed))
-    generate_s = time.perf_counter() - started
-    build = scratch.dbt("build", *SELECT)
-    assert build.run_results is not None
-    profile = profile_build(build.run_results, scratch.manifest())
+    if args.reuse:
+        # measure only: the raw data and the identity models already built in --workdir
+        # (by this script or `cdp bench`); timings of that build from its run_results.json
+        generate_s = build_s = None
+        results_path = scratch.target_path / "run_results.json"
+        if not results_path.exists():
+            parser.error(f"--reuse: no dbt build in {workdir} ({results_path} is missing)")
+        run_results = json.loads(results_path.read_text())
+        with scratch.resource().connect() as connection:
+            raw_rows = sum(connection.scalar(f"select count(*) from raw.{name}")
+                           for (name,) in connection.fetchall(
+                               "select table_name from information_schema.tables"
+                               " where table_schema = 'raw'"))
+    else:
+        started = time.perf_counter()
+        raw_rows = raw_row_count(generate_raw(scratch, args.people, args.seed))
+        generate_s = round(time.perf_counter() - started, 2)
+        build = scratch.dbt("build", *SELECT)
+        assert build.run_results is not None
+        build_s = round(build.seconds, 2)
+        run_results = build.run_results
+    profile = profile_build(run_results, scratch.manifest())
     identity_layer = profile.layers.get("identity")
 
     with scratch.resource().connect() as connection:
@@ -66,7 +86,7 @@ def main() -> None:
     figures = {
         "people": args.people, "raw_rows": raw_rows, "edges": edge_count, "nodes": scipy.nodes,
         "components": scipy.components, "largest_component": scipy.largest,
-        "generate_s": round(generate_s, 2), "build_staging_identity_s": round(build.seconds, 2),
+        "generate_s": generate_s, "build_staging_identity_s": build_s,
         "identity_layer_s": round(identity_layer.total_s if identity_layer else 0.0, 2),
         "identity_clusters_s": round(profile.model_seconds("identity_clusters"), 2),
         "identity_clusters_rounds": clustering.get("cc_rounds"),

@@ -69,8 +69,10 @@ class Scratch:
     runs: list[DbtRun] = field(default_factory=list)
 
     @classmethod
-    def open(cls, target: str, workdir: Path, project_dir: Path | None = None) -> Scratch:
-        """Create the scratch warehouse of ``target`` (``dev`` or ``pg``) in ``workdir``."""
+    def open(cls, target: str, workdir: Path, project_dir: Path | None = None,
+             *, keep: bool = False) -> Scratch:
+        """Create the scratch warehouse of ``target`` (``dev`` or ``pg``) in ``workdir``;
+        with ``keep`` (DuckDB only), open the file a previous run left there instead."""
         if TARGET_ENGINES.get(target) not in ("duckdb", "postgres"):
             raise ValueError(f"cdp bench runs on dev or pg, not {target!r}")
         workdir = workdir.resolve()
@@ -78,7 +80,9 @@ class Scratch:
         project_dir = project_dir or find_project_dir()
         if TARGET_ENGINES[target] == "duckdb":
             path = workdir / DUCKDB_FILE
-            for stale in (path, path.with_name(path.name + ".wal")):
+            if keep and not path.exists():
+                raise FileNotFoundError(f"{path}: no scratch database to reuse")
+            for stale in () if keep else (path, path.with_name(path.name + ".wal")):
                 stale.unlink(missing_ok=True)
             warehouse = Warehouse(target, "duckdb", project_dir, duckdb_path=path)
             return cls(warehouse, workdir)

@@ -13,6 +13,29 @@ from tests.python.cdp_testing import (
 )
 
 DEMO_PEOPLE = 400
+# Session fixtures that cost a full build: the tests using them share one xdist worker.
+SHARED_BUILDS = ("demo", "spark_demo")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Keep the tests of one costly fixture on one worker under `pytest -n N --dist
+    loadgroup` (pyproject's addopts): the demo builds (session) in group `demo`, each
+    module-scoped build in a group of its module; tests with function-scoped fixtures only
+    go wherever a worker is free. Without xdist the marks do nothing."""
+    for item in items:
+        fixture_info = getattr(item, "_fixtureinfo", None)
+        if fixture_info is None:
+            continue
+        scopes = {name: definitions[-1].scope
+                  for name, definitions in fixture_info.name2fixturedefs.items()
+                  if definitions}
+        if any(name in scopes for name in SHARED_BUILDS):
+            group = "demo"
+        elif "module" in scopes.values():
+            group = item.module.__name__ if item.module is not None else item.nodeid
+        else:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
 
 
 def _require_postgres() -> None:
