@@ -56,11 +56,8 @@
                 {%- else %}
                     {%- set nulled = 'case when not rows_marked.is_erased then rows_marked.'
                         ~ column ~ ' end' %}
-                    {% if column in column_types -%}
-                        cast({{ nulled }} as {{ column_types[column] }})
-                    {%- else -%}
-                        {{ nulled }}
-                    {%- endif %} as {{ column }}
+                    {{ 'cast(' ~ nulled ~ ' as ' ~ column_types[column] ~ ')'
+                        if column in column_types else nulled }} as {{ column }}
             {%- endif %}{{ ',' if not loop.last }}
         {%- endfor %}
         from (

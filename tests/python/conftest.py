@@ -17,6 +17,7 @@ DEMO_PEOPLE = 400
 SHARED_BUILDS = ("demo", "spark_demo")
 
 
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook reads the marks into node ids
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Keep the tests of one costly fixture on one worker under `pytest -n N --dist
     loadgroup` (pyproject's addopts): the demo builds (session) in group `demo`, each
