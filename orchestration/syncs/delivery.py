@@ -38,7 +38,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-import uuid
 from collections import Counter, deque
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor
@@ -452,27 +451,17 @@ class Delivery:
         now: dt.datetime,
     ) -> None:
         """One cdp_sync_audit row per batch: (batch, rows accepted, rows failed)."""
-        values = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"] * len(answered))
-        params: list[Any] = []
+        rows: list[tuple[Any, ...]] = []
         for sent, accepted, failed in answered:
             batch = sent.batch
             assert sent.outcome is not None
-            params += [
-                uuid.uuid4().hex, result.run_id, actor, sync.sync_key, sync.audience,
-                sync.destination, batch.operation, batch.batch_number, len(batch.records),
-                accepted, failed, ",".join(destination.fields_sent(batch)),
+            rows.append((
+                result.run_id, actor, sync.sync_key, sync.audience, sync.destination,
+                batch.operation, batch.batch_number, len(batch.records), accepted, failed,
+                ",".join(destination.fields_sent(batch)),
                 sent.outcome.payload_sha256 or batch_sha256(batch), now,
-            ]
-        self.wh.execute(
-            f"""
-            insert into {state.AUDIT} (
-                audit_id, run_id, actor, sync_key, audience, destination, operation,
-                batch_number, rows_sent, rows_accepted, rows_failed, fields_sent,
-                payload_sha256, recorded_at
-            ) values {values}
-            """,
-            params,
-        )
+            ))
+        state.record_audit(self.wh, rows)
 
     def _commit_whole(
         self,

@@ -581,18 +581,10 @@ class ForgetPass:
         fields_sent: str,
         payload_sha256: str,
     ) -> None:
-        self.wh.execute(
-            f"""
-            insert into {state.AUDIT} (
-                audit_id, run_id, actor, sync_key, audience, destination, operation,
-                batch_number, rows_sent, rows_accepted, rows_failed, fields_sent,
-                payload_sha256, recorded_at
-            ) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-            """,
-            (uuid.uuid4().hex, result.run_id, actor, result.sync_key, result.audience,
-             result.destination, operation, batch_number, *rows, fields_sent, payload_sha256,
-             self.now()),
-        )
+        state.record_audit(self.wh, [(
+            result.run_id, actor, result.sync_key, result.audience, result.destination,
+            operation, batch_number, *rows, fields_sent, payload_sha256, self.now(),
+        )])
 
     # -- purging --------------------------------------------------------------------------
     def _purge(

@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import uuid
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from orchestration.resources.warehouse import WarehouseConnection
@@ -174,6 +176,32 @@ DDL: tuple[str, ...] = (
     )
     """,
 )
+
+
+# cdp_sync_audit columns after audit_id, in the order record_audit takes them.
+AUDIT_FIELDS = (
+    "run_id", "actor", "sync_key", "audience", "destination", "operation", "batch_number",
+    "rows_sent", "rows_accepted", "rows_failed", "fields_sent", "payload_sha256",
+    "recorded_at",
+)
+
+
+def record_audit(warehouse: WarehouseConnection, rows: Sequence[Sequence[Any]]) -> None:
+    """Append one cdp_sync_audit row per item of ``rows`` (values in AUDIT_FIELDS order;
+    each gets a new audit_id), in one statement."""
+    if not rows:
+        return
+    placeholders = "(" + ", ".join(["?"] * (len(AUDIT_FIELDS) + 1)) + ")"
+    params: list[Any] = []
+    for row in rows:
+        if len(row) != len(AUDIT_FIELDS):
+            raise ValueError(f"an audit row has {len(row)} values, not {len(AUDIT_FIELDS)}")
+        params += [uuid.uuid4().hex, *row]
+    warehouse.execute(
+        f"insert into {AUDIT} (audit_id, {', '.join(AUDIT_FIELDS)})"
+        f" values {', '.join([placeholders] * len(rows))}",
+        params,
+    )
 
 
 def ensure_tables(warehouse: WarehouseConnection) -> None:
