@@ -5,6 +5,11 @@
     row_error, else duplicate_key for every version but the first.
     Few keys repeat, so only their rows are ranked: a window over every (wide) row sorts
     them all, which cost more than everything else in a base model of events.
+
+    On an incremental run `rows` holds only the new raw rows (source_rows): the usable rows
+    already staged for the keys they touch are ranked with them (rows_with_loaded_versions)
+    and rewritten (delete+insert on source_row_id), so a new version of an old key demotes
+    the kept one to duplicate_key, exactly as a full build ranks them.
 #}
 {% macro decide_rejections(rows, key_columns, order_by) -%}
     {%- set key_match = [] -%}
@@ -14,7 +19,7 @@
     with
 
     rows_checked_once as {{ cdp.materialized_cte() }} (
-        select * from {{ rows }}
+        {{ cdp.rows_with_loaded_versions(rows, key_columns) }}
     ),
 
     repeated_keys as (

@@ -7,6 +7,13 @@
     (exact copies, a few in a thousand) are numbered by a window: a window over every
     (wide) row sorts them all. Copies are identical, so any order numbers them alike; the
     `order by` is there because Spark requires one.
+
+    On an incremental run (base models are incremental on source_row_id, see
+    dbt_project.yml) only the raw rows whose source_row_id the table does not hold yet are
+    returned: every raw row is still hashed and numbered, so a new exact copy of an old row
+    gets the next number, as a full build would give it. Rows rejected as
+    timestamp_out_of_range are returned again: "more than a day in the future" is relative
+    to the run, and such a row may be valid now. (A unit test checks a full build's rows.)
 #}
 {% macro source_rows(relation, columns) -%}
     {%- set parts = [] -%}
@@ -31,23 +38,35 @@
         from rows_hashed
         group by row_hash
         having count(*) > 1
+    ),
+
+    rows_numbered as (
+        select
+            {{ columns | join(', ') }},
+            row_hash || '-1' as source_row_id
+        from rows_hashed
+        where not exists (
+            select 1 from copied_hashes where copied_hashes.row_hash = rows_hashed.row_hash
+        )
+        union all
+        select
+            {{ columns | join(', ') }},
+            row_hash || '-' || cast(
+                row_number() over (partition by row_hash order by row_hash) as {{ dbt.type_string() }}
+            ) as source_row_id
+        from rows_hashed
+        where exists (
+            select 1 from copied_hashes where copied_hashes.row_hash = rows_hashed.row_hash
+        )
     )
 
-    select
-        {{ columns | join(', ') }},
-        row_hash || '-1' as source_row_id
-    from rows_hashed
+    select * from rows_numbered
+    {%- if model.resource_type != 'unit_test' and is_incremental() %}
     where not exists (
-        select 1 from copied_hashes where copied_hashes.row_hash = rows_hashed.row_hash
+        select 1 from {{ this }} as loaded
+        where loaded.source_row_id = rows_numbered.source_row_id
+            and (loaded.rejection_reason is null
+                or loaded.rejection_reason <> 'timestamp_out_of_range')
     )
-    union all
-    select
-        {{ columns | join(', ') }},
-        row_hash || '-' || cast(
-            row_number() over (partition by row_hash order by row_hash) as {{ dbt.type_string() }}
-        ) as source_row_id
-    from rows_hashed
-    where exists (
-        select 1 from copied_hashes where copied_hashes.row_hash = rows_hashed.row_hash
-    )
+    {%- endif %}
 {%- endmacro %}

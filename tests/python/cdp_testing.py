@@ -166,6 +166,21 @@ class Warehouse:
         finally:
             conn.close()
 
+    def execute(self, sql: str) -> None:
+        """Run a statement that returns no rows (an update, a delete), committed."""
+        if self.target == "pg":
+            with psycopg.connect(dbname=self.pg_database, **PG_SETTINGS) as conn:
+                conn.execute(sql)
+            return
+        if self.target == "spark":
+            self.spark_session().sql(sql)
+            return
+        conn = duckdb.connect(str(self.duckdb_path))
+        try:
+            conn.execute(sql)
+        finally:
+            conn.close()
+
     def load_raw(self, rows: Rows, *, append: bool = False) -> None:
         """Write raw contract tables (every column text). Tables not given are created empty."""
         if self.target == "spark":
