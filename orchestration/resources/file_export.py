@@ -47,8 +47,11 @@ from orchestration.resources.base import (
 )
 
 
-def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
-    """Call ``write`` on a temporary path beside ``target``, fsync, then rename over it."""
+def atomic_write(
+    target: Path, write: Callable[[Path], None], *, fsynced: bool = False
+) -> None:
+    """Call ``write`` on a temporary path beside ``target``, fsync (unless ``write`` did,
+    ``fsynced``), then rename over it."""
     target.parent.mkdir(parents=True, exist_ok=True)
     handle, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp",
                                          dir=target.parent)
@@ -56,8 +59,9 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
     temporary_path = Path(temporary)
     try:
         write(temporary_path)
-        with open(temporary_path, "rb+") as written:
-            os.fsync(written.fileno())
+        if not fsynced:
+            with open(temporary_path, "rb+") as written:
+                os.fsync(written.fileno())
         os.replace(temporary_path, target)
     except BaseException:
         temporary_path.unlink(missing_ok=True)
@@ -67,6 +71,17 @@ def atomic_write(target: Path, write: Callable[[Path], None]) -> None:
         os.fsync(directory)
     finally:
         os.close(directory)
+
+
+def atomic_write_bytes(target: Path, content: bytes | memoryview) -> None:
+    """``atomic_write`` of ``content``: written and fsynced through one open handle."""
+    def write(path: Path) -> None:
+        with open(path, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+
+    atomic_write(target, write, fsynced=True)
 
 
 def sha256_file(path: Path) -> str:
@@ -130,9 +145,14 @@ class FileExportSession(DestinationSession):
         for file_format in self.formats:
             target = folder / f"{prefix}-{batch.batch_id}.{file_format}"
             reused = target.exists()
-            if not reused:
-                atomic_write(target, lambda path, fmt=file_format: _write(table, path, fmt))
-            file_sha256 = sha256_file(target)
+            if reused:
+                file_sha256 = sha256_file(target)
+            else:
+                # Encoded once in memory: the digest comes from the bytes written, so the
+                # part is not read back from disk to hash it.
+                content = _encode(table, file_format)
+                atomic_write_bytes(target, content)
+                file_sha256 = hashlib.sha256(content).hexdigest()
             digest.update(file_sha256.encode())
             self.parts.append({
                 "path": str(target.relative_to(self.root / batch.sync_key)),
@@ -282,7 +302,14 @@ def _read_part(path: Path, file_format: str) -> pa.Table:
     ))
 
 
-def _write(table: pa.Table, path: Path, file_format: str) -> None:
+def _encode(table: pa.Table, file_format: str) -> memoryview:
+    """The bytes ``_write`` would write for ``table``."""
+    sink = pa.BufferOutputStream()
+    _write(table, sink, file_format)
+    return memoryview(sink.getvalue())
+
+
+def _write(table: pa.Table, path: Path | pa.NativeFile, file_format: str) -> None:
     if file_format == "parquet":
         pq.write_table(table, path)
         return

@@ -614,8 +614,9 @@ class Delivery:
                 (key, sync.audience, sync.destination, now, now, result.run_id, *range_params),
             )
         if piece.operation != "delete":
-            # In event id order: PostgreSQL's index takes them about twice as fast (pages
-            # visited once, in order); DuckDB does not mind.
+            # In event id order on PostgreSQL: its index takes them about twice as fast
+            # (pages visited once, in order); DuckDB does not mind, so it skips the sort.
+            event_order = "order by 1" if self.wh.dialect == "postgres" else ""
             event_types = ["audience_entered"] + (["message_sent"] if sync.channel else [])
             for event_type in event_types:
                 only_added = (
@@ -632,7 +633,7 @@ class Delivery:
                         md5(work._cdp_idempotency_key || '|{event_type}'),
                         work._cdp_record_key, '{event_type}', ?, ?, ?, ?, ?, ?
                     {accepted_rows}{only_added}
-                    order by 1
+                    {event_order}
                     on conflict (event_id) do nothing
                     """,
                     (sync.audience, sync.destination, sync.channel, key, result.run_id, now,

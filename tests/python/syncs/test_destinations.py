@@ -247,3 +247,38 @@ def test_lists_timestamps_and_decimals_travel_as_json(
     with open(csv_file, newline="") as handle:
         (row,) = list(csv.DictReader(handle))
     assert json.loads(row["tags"]) == ["vip", "lapsed"]
+
+
+def test_file_parts_checksum_the_bytes_written_and_a_resend_reuses_them(tmp_path: Path) -> None:
+    from orchestration.resources.base import SyncBatch, SyncRecord
+    from orchestration.resources.file_export import FileDestinationResource
+
+    records = tuple(
+        SyncRecord(f"c{index:05d}", "upsert", f"key{index:05d}", {"customer_id": f"c{index:05d}"},
+                   {"city": None if index % 7 == 0 else f"City {index}"})
+        for index in range(2_500)
+    )
+    batch = SyncBatch(sync_key="vip__files", audience="vip", destination="files", run_id="r1",
+                      batch_number=1, operation="upsert", records=records,
+                      field_names=["city"], identifier_names=["customer_id"])
+    resource = FileDestinationResource(name="files", pii="allowed",
+                                       path=str(tmp_path / "exports"))
+    answers = []
+    for _ in range(2):
+        session = resource.open_session()
+        answers.append(session.send(batch))
+        parts = session.parts  # type: ignore[attr-defined]
+        assert [part["format"] for part in parts] == ["csv", "parquet"]
+        for part in parts:
+            written = tmp_path / "exports" / "vip__files" / part["path"]
+            assert hashlib.sha256(written.read_bytes()).hexdigest() == part["sha256"]
+            assert part["rows"] == len(records)
+    assert answers[0].payload_sha256 == answers[1].payload_sha256
+    assert [part["reused_from_earlier_attempt"] for part in parts] == [True, True]
+    (parquet,) = (tmp_path / "exports" / "vip__files" / "parts").glob("*.parquet")
+    table = pq.read_table(parquet)
+    assert table.column("_record_key").to_pylist() == [record.record_key for record in records]
+    assert table.column("city").null_count == len(range(0, 2_500, 7))
+    with open(parquet.with_suffix(".csv"), newline="") as handle:
+        assert len(list(csv.DictReader(handle))) == len(records)
+    assert [p.name for p in (tmp_path / "exports").rglob(".*")] == []
