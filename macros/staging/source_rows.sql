@@ -73,25 +73,19 @@
 {%- endmacro %}
 
 {% macro default__row_text(columns) -%}
-    {%- set parts = [] -%}
     {%- for column in columns -%}
-        {%- set text = "cast(" ~ column ~ " as " ~ dbt.type_string() ~ ")" -%}
-        {%- do parts.append(
-            "coalesce(cast(length(" ~ text ~ ") as " ~ dbt.type_string() ~ ") || ':' || "
-            ~ text ~ ", '~')"
-        ) -%}
+        {%- set text = 'cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')' -%}
+        coalesce(cast(length({{ text }}) as {{ dbt.type_string() }}) || ':' || {{ text }}, '~')
+        {{- " || '|' || " if not loop.last }}
     {%- endfor -%}
-    {{ parts | join(" || '|' || ") }}
 {%- endmacro %}
 
 {% macro duckdb__row_text(columns) -%}
-    {%- set parts = [] -%}
+    concat(
     {%- for column in columns -%}
-        {%- set text = "cast(" ~ column ~ " as " ~ dbt.type_string() ~ ")" -%}
-        {%- do parts.append(
-            "case when " ~ text ~ " is null then '~' else concat(length(" ~ text ~ "), ':', "
-            ~ text ~ ") end"
-        ) -%}
+        {%- set text = 'cast(' ~ column ~ ' as ' ~ dbt.type_string() ~ ')' -%}
+        case when {{ text }} is null then '~' else concat(length({{ text }}), ':', {{ text }}) end
+        {{- ", '|', " if not loop.last }}
     {%- endfor -%}
-    concat({{ parts | join(", '|', ") }})
+    )
 {%- endmacro %}
