@@ -93,8 +93,7 @@
     {% do adapter.rename_relation(input_edges, previous_edges) %}
 
     {%- set seconds = (modules.datetime.datetime.now() - started).total_seconds() -%}
-    {%- set log_row = "select cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S')
-        ~ "' as " ~ dbt.type_timestamp() ~ ") as run_started_at, '"
+    {%- set log_row = "select " ~ cdp.run_started_timestamp() ~ " as run_started_at, '"
         ~ ('incremental' if incremental else 'full') ~ "' as run_mode, "
         ~ rounds['cc_rounds'] ~ " as cc_rounds, " ~ rounds['cc_jumps'] ~ " as cc_pointer_jumps, "
         ~ rounds['split_rounds'] ~ " as split_rounds, " ~ rounds['orphan_rounds']

@@ -6,15 +6,19 @@
         events at or after it (each source branch filters its own rows, before the identity
         join, so a small window stays small on every engine). Empty: all events.
     loaded: the relation already holding events (fct_events itself on an incremental run);
-        a source listed in `since` then also contributes its older events whose event_id is
-        not in `loaded` (rows that arrived late, after their window had passed).
+        a source listed in `since` then also contributes its older events not in `loaded`
+        yet (rows that arrived late, after their window had passed).
+    staged_since: when `loaded` last took events (SQL timestamp). Given, the staged sources
+        (web, app, WeChat, service tickets) find those older events by staged_at, with a
+        filter on their own rows; the others (orders, consent, sync events) by an
+        anti-join with `loaded` (macros/marts/event_window.sql).
 
     event_id is `<source_name>:<record key>` (WeChat adds `:subscribe` / `:unsubscribe`,
     one record giving two events), so ids from different sources never collide. Records of
     the identity sources get their customer in one join with identity_source_records;
     orders, consent and sync events arrive resolved.
 #}
-{% macro event_stream(since={}, loaded=none) -%}
+{% macro event_stream(since={}, loaded=none, staged_since=none) -%}
     with
 
     web_events as (
@@ -22,7 +26,8 @@
             event_id,
             event_name,
             page_url,
-            occurred_at
+            occurred_at,
+            staged_at
         from {{ ref('stg_web__events') }}
     ),
 
@@ -31,7 +36,8 @@
             event_id,
             event_name,
             app_platform,
-            occurred_at
+            occurred_at,
+            staged_at
         from {{ ref('stg_app__events') }}
     ),
 
@@ -39,7 +45,8 @@
         select
             openid,
             subscribed_at,
-            unsubscribed_at
+            unsubscribed_at,
+            staged_at
         from {{ ref('stg_wechat__followers') }}
     ),
 
@@ -48,7 +55,8 @@
             ticket_id,
             ticket_channel,
             ticket_category,
-            created_at
+            created_at,
+            staged_at
         from {{ ref('stg_service__tickets') }}
     ),
 
@@ -109,7 +117,8 @@
             page_url as event_context
         from web_events
         where {{ cdp.event_window(
-            since, 'web_events', 'occurred_at', "'web_events:' || web_events.event_id", loaded
+            since, 'web_events', 'occurred_at', "'web_events:' || web_events.event_id", loaded,
+            staged_at='web_events.staged_at', staged_since=staged_since
         ) }}
 
         union all
@@ -124,7 +133,8 @@
             app_platform as event_context
         from app_events
         where {{ cdp.event_window(
-            since, 'app_events', 'occurred_at', "'app_events:' || app_events.event_id", loaded
+            since, 'app_events', 'occurred_at', "'app_events:' || app_events.event_id", loaded,
+            staged_at='app_events.staged_at', staged_since=staged_since
         ) }}
 
         union all
@@ -141,7 +151,8 @@
         where subscribed_at is not null
             and {{ cdp.event_window(
                 since, 'wechat_followers', 'subscribed_at',
-                "'wechat_followers:' || wechat_followers.openid || ':subscribe'", loaded
+                "'wechat_followers:' || wechat_followers.openid || ':subscribe'", loaded,
+                staged_at='wechat_followers.staged_at', staged_since=staged_since
             ) }}
 
         union all
@@ -158,7 +169,8 @@
         where unsubscribed_at is not null
             and {{ cdp.event_window(
                 since, 'wechat_followers', 'unsubscribed_at',
-                "'wechat_followers:' || wechat_followers.openid || ':unsubscribe'", loaded
+                "'wechat_followers:' || wechat_followers.openid || ':unsubscribe'", loaded,
+                staged_at='wechat_followers.staged_at', staged_since=staged_since
             ) }}
 
         union all
@@ -174,7 +186,8 @@
         from service_tickets
         where {{ cdp.event_window(
             since, 'service_tickets', 'created_at',
-            "'service_tickets:' || service_tickets.ticket_id", loaded
+            "'service_tickets:' || service_tickets.ticket_id", loaded,
+            staged_at='service_tickets.staged_at', staged_since=staged_since
         ) }}
     ),
 

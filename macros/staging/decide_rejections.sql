@@ -10,6 +10,9 @@
     already staged for the keys they touch are ranked with them (rows_with_loaded_versions)
     and rewritten (delete+insert on source_row_id), so a new version of an old key demotes
     the kept one to duplicate_key, exactly as a full build ranks them.
+    staged_at (the run's start) marks every row a run wrote, the rewritten ones too:
+    downstream incremental models (fct_events) find what changed since their last run with
+    a filter on it instead of an anti-join over every staged row.
 #}
 {% macro decide_rejections(rows, key_columns, order_by) -%}
     {%- set key_match = [] -%}
@@ -53,7 +56,8 @@
         coalesce(
             rows_checked_once.row_error,
             case when versions_ranked.version_rank > 1 then 'duplicate_key' end
-        ) as rejection_reason
+        ) as rejection_reason,
+        {{ cdp.run_started_timestamp() }} as staged_at
     from rows_checked_once
     left outer join versions_ranked
         on rows_checked_once.source_row_id = versions_ranked.source_row_id

@@ -6,8 +6,7 @@
 -- depends_on: {{ ref('privacy_tombstones') }}  (built from the purged registry)
 {{ config(materialized='incremental', full_refresh=false, on_schema_change='fail') }}
 
-{%- set run_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as "
-    ~ dbt.type_timestamp() ~ ")" %}
+{%- set run_at = cdp.run_started_timestamp() %}
 
 with
 

@@ -18,8 +18,7 @@
 {%- set registry = adapter.get_relation(
     database=this.database, schema=this.schema, identifier='identity_customer_registry'
 ) if execute else none %}
-{%- set run_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as "
-    ~ dbt.type_timestamp() ~ ")" %}
+{%- set run_at = cdp.run_started_timestamp() %}
 
 with
 

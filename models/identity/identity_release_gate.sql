@@ -4,8 +4,7 @@
     largest cluster). The registry applies the proposal only when these tests pass, so a
     failing gate changes nothing and stops customer_identifiers, marts and syncs.
 #}
-{%- set run_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as "
-    ~ dbt.type_timestamp() ~ ")" %}
+{%- set run_at = cdp.run_started_timestamp() %}
 
 with
 

@@ -18,8 +18,7 @@
     post_hook=["{{ cdp.purge_forgotten_people() }}"],
 ) }}
 
-{%- set completed_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as "
-    ~ dbt.type_timestamp() ~ ")" %}
+{%- set completed_at = cdp.run_started_timestamp() %}
 
 with
 

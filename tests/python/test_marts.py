@@ -1,7 +1,7 @@
 """Marts after late data, on a copy of the session's demo build on each warehouse.
 
 Late rows arrive in raw: an event inside the fct_events lookback window, events and an
-order long before it, and an old web event that links an anonymous-only customer's cookie
+order long before it, a newer version of a web event long before it, and an old web event that links an anonymous-only customer's cookie
 to a member, so identity merges the two customers and one customer_id is retired. Then
 the usual incremental run of the marts alone (`dbt run --select +tag:marts`: staging,
 identity and marts; not the audiences and bi views on top: `+marts` would also select
@@ -32,6 +32,7 @@ from tests.python.cdp_testing import PROJECT_DIR, Warehouse
 
 EVENT_COLUMNS = ("event_id, customer_id, event_type, channel, source_name, source_key, "
                  "occurred_at, event_date, revenue, event_context")
+RE_VERSIONED_URL = "https://www.shop.example.cn/re-versioned"
 LATE_EVENT_IDS = ("web_events:LATE-W-IN", "web_events:LATE-W-MERGE", "app_events:LATE-A-OUT",
                   "ecom_orders:LATE-O-OUT")
 
@@ -45,6 +46,7 @@ class LateDataRun:
     member_customer_id: str
     anonymous_customer_id: str
     anonymous_old_event_ids: list[str]
+    re_versioned: tuple[str, dt.datetime]      # an old event given a newer version, its time
     bi_counts_after: dict[str, Any] = field(default_factory=dict)  # row count or the error
     data_test_error: str | None = None  # the fct_events data tests after the run
 
@@ -103,6 +105,25 @@ def _run_with_late_rows(warehouse: Warehouse) -> LateDataRun:
         f"select event_id from marts.fct_events where customer_id = '{anonymous_customer_id}'"
         f" and occurred_at < {_timestamp(web_cutoff)}")]
 
+    # An old web event (one raw row, long before the window) given a newer version: the
+    # kept version changes (page_url, time), which only staged_at shows an incremental run.
+    ((re_versioned_id, re_versioned_at),) = warehouse.query(f"""
+        select events.source_key, events.occurred_at
+        from marts.fct_events as events
+        inner join raw.web_events as raw_events on events.source_key = raw_events.event_id
+        where events.source_name = 'web_events'
+            and events.occurred_at < {_timestamp(web_cutoff - dt.timedelta(days=30))}
+            and events.customer_id <> '{anonymous_customer_id}'
+        group by events.source_key, events.occurred_at
+        having count(*) = 1
+        order by events.source_key
+        limit 1
+    """)
+    new_version_at = (re_versioned_at + dt.timedelta(hours=1)).replace(microsecond=0)
+    (re_versioned_raw,) = warehouse.query(
+        "select event_id, anonymous_id, user_id, event_name, utm_source, properties"
+        f" from raw.web_events where event_id = '{re_versioned_id}'")
+
     late_occurred_at = {
         "web_events:LATE-W-IN": latest["web_events"] - dt.timedelta(days=1),
         "web_events:LATE-W-MERGE": latest["web_events"] - dt.timedelta(days=250),
@@ -116,6 +137,10 @@ def _run_with_late_rows(warehouse: Warehouse) -> LateDataRun:
 
     warehouse.load_raw({
         "web_events": [
+            {**dict(zip(("event_id", "anonymous_id", "user_id", "event_name", "utm_source",
+                         "properties"), re_versioned_raw)),
+             "page_url": RE_VERSIONED_URL,
+             "event_ts": _raw_ts(new_version_at)},
             {"event_id": "LATE-W-IN", "anonymous_id": "late-cookie-in", "user_id": member_id,
              "event_name": "page_view", "page_url": "https://www.shop.example.cn/",
              "event_ts": at["LATE-W-IN"]},
@@ -144,7 +169,8 @@ def _run_with_late_rows(warehouse: Warehouse) -> LateDataRun:
     warehouse.dbt("run", "--select", "+tag:marts")
 
     run = LateDataRun(warehouse, lookback_days, latest, late_occurred_at, member_customer_id,
-                      anonymous_customer_id, anonymous_old_event_ids)
+                      anonymous_customer_id, anonymous_old_event_ids,
+                      (f"web_events:{re_versioned_id}", new_version_at))
     try:
         warehouse.dbt("test", "--select", "marts__fct_events_matches_full_refresh",
                       "marts__fct_events_counts_match_sources",
@@ -201,6 +227,18 @@ def test_late_rows_reach_fct_events_with_the_surviving_customer(late_run: LateDa
         where not ids.is_active
     """)[0][0]
     assert stale == 0, "no event may keep a retired customer_id"
+
+
+def test_a_newer_version_of_an_old_event_replaces_it(late_run: LateDataRun) -> None:
+    # Long before the lookback window: the incremental run finds it by staged_at.
+    event_id, occurred_at = late_run.re_versioned
+    cutoff = (late_run.latest_before["web_events"]
+              - dt.timedelta(days=late_run.lookback_days))
+    assert occurred_at < cutoff, (occurred_at, cutoff)
+    rows = late_run.warehouse.query(
+        "select event_context, occurred_at from marts.fct_events"
+        f" where event_id = '{event_id}'")
+    assert rows == [(RE_VERSIONED_URL, occurred_at)], rows
 
 
 def test_fct_events_data_tests_pass_after_the_incremental_run(late_run: LateDataRun) -> None:

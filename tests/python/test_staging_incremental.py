@@ -7,8 +7,10 @@ rows meant to catch the re-ranking and numbering out: a newer version of a kept 
 old one must become duplicate_key), an older version of another (the new one is the
 duplicate), an exact copy of a raw row (numbered -2, as a full build numbers it), a newer
 CRM version of a member, and a row rejected as out of range. Then every base table must
-equal, row for row and column for column, what `--full-refresh` builds from the same raw
-rows; and the run must have been incremental (an untouched row edited in place survives).
+equal, row for row and column for column (staged_at aside), what `--full-refresh` builds
+from the same raw rows; the run must have been incremental (an untouched row edited in
+place survives) and have stamped staged_at on the rows it wrote (new rows and re-ranked
+kept versions), only those.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from tests.python.cdp_testing import Warehouse
+from tests.python.engine_comparison import relation_columns
 
 BASE_MODELS = (
     "base_crm__members", "base_ecom__orders", "base_ecom__order_items", "base_web__events",
@@ -27,7 +30,12 @@ MARKER = "kept-by-the-incremental-run"
 
 
 def _rows(warehouse: Warehouse, model: str) -> list[tuple[Any, ...]]:
-    return sorted(warehouse.query(f"select * from staging.{model}"), key=repr)
+    """Every row, every column but staged_at (when the run wrote the row)."""
+    columns = [column for column in relation_columns(warehouse, f"staging.{model}")
+               if column != "staged_at"]
+    assert columns, model
+    return sorted(warehouse.query(f"select {', '.join(columns)} from staging.{model}"),
+                  key=repr)
 
 
 def _raw_web_event(warehouse: Warehouse, where: str) -> dict[str, Any]:
@@ -57,6 +65,9 @@ def test_incremental_base_models_equal_a_full_refresh(warehouse: Warehouse,
         f" and event_id not in ('{newer_id}', '{older_id}') order by source_row_id limit 1")[0]
     warehouse.execute(f"update staging.base_web__events set page_url = '{MARKER}'"
                     f" where source_row_id = '{untouched_id}'")
+    kept_before = [row[0] for row in warehouse.query(
+        "select source_row_id from staging.base_web__events where rejection_reason is null"
+        f" and event_id in ('{newer_id}', '{older_id}')")]
 
     warehouse.load_generated(people=300, seed=7, batch=1, mode="append")
     warehouse.load_raw({
@@ -76,6 +87,16 @@ def test_incremental_base_models_equal_a_full_refresh(warehouse: Warehouse,
     (page_url,) = warehouse.query("select page_url from staging.base_web__events"
                                   f" where source_row_id = '{untouched_id}'")[0]
     assert page_url == MARKER, "the base model was rebuilt, not run incrementally"
+    # staged_at marks what the run wrote: new rows and the kept versions it re-ranked, not
+    # the rows it left alone (downstream models read what changed by it).
+    row_ids = ", ".join(f"'{row_id}'" for row_id in [untouched_id, *kept_before])
+    stamps = dict(warehouse.query(
+        "select source_row_id, staged_at from staging.base_web__events"
+        f" where source_row_id in ({row_ids})"))
+    (latest,) = warehouse.query("select max(staged_at) from staging.base_web__events")[0]
+    assert stamps[untouched_id] < latest, stamps
+    assert len(kept_before) == 2 and all(stamps[row_id] == latest for row_id in kept_before), (
+        stamps, kept_before)
 
     versions = warehouse.query(f"""
         select page_url, rejection_reason, source_row_id from staging.base_web__events

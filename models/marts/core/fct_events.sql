@@ -11,7 +11,13 @@
        Per source, because sources run on different clocks: sync events arrive in real
        time while a historical load may still be filling in last year's web events.
     2. Older events not loaded yet, however old (rows that arrived after their window had
-       passed): the same branches also keep the events whose event_id is not in this table.
+       passed): the same branches also keep, for the staged sources (web, app, WeChat,
+       service tickets), every row staged (staged_at) since this model last ran
+       (max processed_at), a filter on the source's own rows; for orders, consent and
+       sync events (and every source on Spark, whose base tables are rebuilt whole), the
+       events whose event_id is not in this table (an anti-join).
+       A staged row rewritten with new content (a newer version of its key) is staged
+       again, so it is re-read however old.
     3. Identity changes: older rows whose customer_id is retired (merged away) or belongs
        to a customer whose identifiers changed in identity_customer_registry since this
        model last ran (merges and splits alike, both the old and the new id), and older
@@ -25,10 +31,13 @@
     marts__fct_events_counts_match_sources compares event counts per source on every
     build, and marts__fct_events_matches_full_refresh compares every row with
     int_events_unioned (the same macro without a window) when var
-    marts_events_full_refresh_check is true (CI; production on a schedule). What an incremental run cannot see, and a full
-    refresh fixes: a row changed in a source outside the lookback (same key, new content),
-    rows deleted from a source, and a record moving from one customer to another without
-    any id change (an identifier becoming excluded, for instance).
+    marts_events_full_refresh_check is true (CI; production on a schedule). What an
+    incremental run cannot see, and a full refresh fixes: an order, consent or sync event
+    changed outside the lookback (same key, new content), rows deleted from a source, and
+    a record moving from one customer to another without any id change (an identifier
+    becoming excluded, for instance). Staged sources run in another dbt invocation
+    concurrently with this model (started before it, committed after it read them) are
+    only seen through the lookback.
 #}
 -- depends_on: {{ ref('identity_customer_registry') }}
 -- depends_on: {{ ref('int_customer_ids_resolved') }}
@@ -40,8 +49,7 @@
     'web_events', 'app_events', 'ecom_orders', 'pos_transactions', 'wechat_followers',
     'service_tickets', 'consent_events', 'sync_events',
 ] %}
-{%- set processed_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as "
-    ~ dbt.type_timestamp() ~ ")" %}
+{%- set processed_at = cdp.run_started_timestamp() %}
 
 {{ config(
     materialized='incremental',
@@ -63,6 +71,14 @@
 
 with
 {%- if is_incremental() %}
+
+    last_run as (
+        select
+            coalesce(
+                max(processed_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})
+            ) as processed_at
+        from {{ this }}
+    ),
 
     source_cutoffs as (
         {%- for source_name in sources %}
@@ -86,13 +102,19 @@ with
 
 events as (
     {%- set since = {} %}
+    {%- set staged_since = none %}
     {%- if is_incremental() %}
+        {#- Spark rebuilds its base tables whole (no incremental staging there): every row is
+            stamped by every run, so the anti-join is what finds the rows not loaded yet #}
+        {%- if target.type != 'spark' %}
+            {%- set staged_since = "(select last_run.processed_at from last_run)" %}
+        {%- endif %}
         {%- for source_name in sources %}
             {%- do since.update({source_name: "(select cutoff_at from source_cutoffs"
                 ~ " where source_name = '" ~ source_name ~ "')"}) %}
         {%- endfor %}
     {%- endif %}
-    {{ cdp.event_stream(since=since, loaded=this) }}
+    {{ cdp.event_stream(since=since, loaded=this, staged_since=staged_since) }}
 ),
 {%- if is_incremental() %}
 
@@ -128,10 +150,6 @@ events as (
             event_id,
             customer_id
         from {{ ref('fct_sync_events') }}
-    ),
-
-    last_run as (
-        select max(processed_at) as processed_at from {{ this }}
     ),
 
     changed_customer_ids as (

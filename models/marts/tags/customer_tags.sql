@@ -5,8 +5,7 @@
     compiled by macros/tags/customer_tag_rules.sql; customer_tag_definitions lists every
     rule. Tags are as of customer_features.as_of_at (var tags_as_of).
 #}
-{%- set computed_at = "cast('" ~ run_started_at.strftime('%Y-%m-%d %H:%M:%S') ~ "' as "
-    ~ dbt.type_timestamp() ~ ")" %}
+{%- set computed_at = cdp.run_started_timestamp() %}
 
 with
 

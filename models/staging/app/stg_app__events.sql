@@ -14,7 +14,8 @@ columns_selected as (
         app_version,
         event_name,
         occurred_at,
-        properties
+        properties,
+        staged_at
     from events
 )
 

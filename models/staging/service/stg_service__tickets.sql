@@ -15,7 +15,8 @@ columns_selected as (
         ticket_category,
         created_at,
         resolved_at,
-        satisfaction_score
+        satisfaction_score,
+        staged_at
     from tickets
 )
 

@@ -14,7 +14,8 @@ columns_selected as (
         page_url,
         utm_source,
         occurred_at,
-        properties
+        properties,
+        staged_at
     from events
 )
 

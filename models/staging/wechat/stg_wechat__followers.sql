@@ -17,7 +17,8 @@ columns_selected as (
         (
             unsubscribed_at is null
             or (subscribed_at is not null and subscribed_at > unsubscribed_at)
-        ) as is_subscribed
+        ) as is_subscribed,
+        staged_at
     from followers
 )
 
