@@ -5,9 +5,11 @@
     older event not loaded yet (late data from before the window), found one of two ways:
 
     - `staged_at` (the branch's staged_at column) and `staged_since` (when the loaded
-      relation last ran) given: the events staged since, whatever their time. A staging
+      relation last ran) given: the events staged after it, whatever their time. A staging
       run stamps every row it writes (new rows, and kept versions it re-ranked), so this
-      is a filter on the source's own rows: no look at the loaded events at all.
+      is a filter on the source's own rows: no look at the loaded events at all. Strictly
+      after: rows staged by the invocation that last ran the loaded relation carry its
+      very stamp, and were read by it (staging runs first).
     - otherwise one anti-join: "no loaded row of this source has this event_id while the
       event is older than the window". Spelled as `in the window or not loaded`, the `or`
       around a correlated subquery makes DuckDB de-correlate it into a distinct pass, a
@@ -21,7 +23,7 @@
         and staged_since is not none -%}
         (
             coalesce({{ column }} >= {{ since[source_name] }}, false)
-            or {{ staged_at }} >= {{ staged_since }}
+            or {{ staged_at }} > {{ staged_since }}
         )
     {%- elif since.get(source_name) and loaded is not none and event_id is not none -%}
         not exists (

@@ -12,7 +12,7 @@
        time while a historical load may still be filling in last year's web events.
     2. Older events not loaded yet, however old (rows that arrived after their window had
        passed): the same branches also keep, for the staged sources (web, app, WeChat,
-       service tickets), every row staged (staged_at) since this model last ran
+       service tickets), every row staged (staged_at) after this model last ran
        (max processed_at), a filter on the source's own rows; for orders, consent and
        sync events (and every source on Spark, whose base tables are rebuilt whole), the
        events whose event_id is not in this table (an anti-join).
