@@ -90,6 +90,11 @@ def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
                 os.environ[key] = value
 
 
+# The columns of raw.web_events (the public raw contract).
+WEB_EVENT_COLUMNS = ("event_id", "anonymous_id", "user_id", "event_name", "page_url",
+                     "utm_source", "event_ts", "properties")
+
+
 class Warehouse:
     """One isolated warehouse: a DuckDB file in a temp dir, a fresh PostgreSQL database, or
     a Spark catalog in a temp dir (one per test process: a Spark session's warehouse folder
@@ -165,6 +170,12 @@ class Warehouse:
             return conn.execute(sql).fetchall()
         finally:
             conn.close()
+
+    def raw_row(self, table: str, columns: Sequence[str], where: str) -> dict[str, Any]:
+        """The one row of raw.``table`` matching ``where``, as {column: value}: a raw row
+        to append again with some values changed."""
+        (row,) = self.query(f"select {', '.join(columns)} from raw.{table} where {where}")
+        return dict(zip(columns, row, strict=True))
 
     def execute(self, sql: str) -> None:
         """Run a statement that returns no rows (an update, a delete), committed."""

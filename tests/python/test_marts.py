@@ -1,11 +1,11 @@
 """Marts after late data, on a copy of the session's demo build on each warehouse.
 
 Late rows arrive in raw: an event inside the fct_events lookback window, events and an
-order long before it, a newer version of a web event long before it, and an old web event that links an anonymous-only customer's cookie
-to a member, so identity merges the two customers and one customer_id is retired. Then
-the usual incremental run of the marts alone (`dbt run --select +tag:marts`: staging,
-identity and marts; not the audiences and bi views on top: `+marts` would also select
-the exposures' parents). Checked:
+order long before it, a newer version of a web event long before it, and an old web event
+that links an anonymous-only customer's cookie to a member, so identity merges the two
+customers and one customer_id is retired. Then the usual incremental run of the marts
+alone (`dbt run --select +tag:marts`: staging, identity and marts; not the audiences and
+bi views on top: `+marts` would also select the exposures' parents). Checked:
 - every late row is in fct_events with the surviving customer, no row keeps a retired id,
   and the incremental fct_events equals a `--full-refresh` build row for row; the opt-in
   data test marts__fct_events_matches_full_refresh (var marts_events_full_refresh_check,
@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.python.cdp_testing import PROJECT_DIR, Warehouse
+from tests.python.cdp_testing import PROJECT_DIR, WEB_EVENT_COLUMNS, Warehouse
 
 EVENT_COLUMNS = ("event_id, customer_id, event_type, channel, source_name, source_key, "
                  "occurred_at, event_date, revenue, event_context")
@@ -120,9 +120,8 @@ def _run_with_late_rows(warehouse: Warehouse) -> LateDataRun:
         limit 1
     """)
     new_version_at = (re_versioned_at + dt.timedelta(hours=1)).replace(microsecond=0)
-    (re_versioned_raw,) = warehouse.query(
-        "select event_id, anonymous_id, user_id, event_name, utm_source, properties"
-        f" from raw.web_events where event_id = '{re_versioned_id}'")
+    re_versioned_raw = warehouse.raw_row("web_events", WEB_EVENT_COLUMNS,
+                                         f"event_id = '{re_versioned_id}'")
 
     late_occurred_at = {
         "web_events:LATE-W-IN": latest["web_events"] - dt.timedelta(days=1),
@@ -137,9 +136,7 @@ def _run_with_late_rows(warehouse: Warehouse) -> LateDataRun:
 
     warehouse.load_raw({
         "web_events": [
-            {**dict(zip(("event_id", "anonymous_id", "user_id", "event_name", "utm_source",
-                         "properties"), re_versioned_raw)),
-             "page_url": RE_VERSIONED_URL,
+            {**re_versioned_raw, "page_url": RE_VERSIONED_URL,
              "event_ts": _raw_ts(new_version_at)},
             {"event_id": "LATE-W-IN", "anonymous_id": "late-cookie-in", "user_id": member_id,
              "event_name": "page_view", "page_url": "https://www.shop.example.cn/",

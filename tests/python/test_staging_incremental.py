@@ -18,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from tests.python.cdp_testing import Warehouse
+from tests.python.cdp_testing import WEB_EVENT_COLUMNS, Warehouse
 from tests.python.engine_comparison import relation_columns
 
 BASE_MODELS = (
@@ -38,13 +38,6 @@ def _rows(warehouse: Warehouse, model: str) -> list[tuple[Any, ...]]:
                   key=repr)
 
 
-def _raw_web_event(warehouse: Warehouse, where: str) -> dict[str, Any]:
-    columns = ["event_id", "anonymous_id", "user_id", "event_name", "page_url", "utm_source",
-               "event_ts", "properties"]
-    (row,) = warehouse.query(f"select {', '.join(columns)} from raw.web_events where {where}")
-    return dict(zip(columns, row))
-
-
 def test_incremental_base_models_equal_a_full_refresh(warehouse: Warehouse,
                                                        tmp_path: Path) -> None:
     warehouse.load_generated(people=300, seed=7)
@@ -54,8 +47,10 @@ def test_incremental_base_models_equal_a_full_refresh(warehouse: Warehouse,
     newer_id, older_id = (row[0] for row in warehouse.query(
         "select event_id from staging.base_web__events where rejection_reason is null"
         " order by event_id limit 2"))
-    newer = _raw_web_event(warehouse, f"event_id = '{newer_id}' limit 1")
-    older = _raw_web_event(warehouse, f"event_id = '{older_id}' limit 1")
+    newer = warehouse.raw_row("web_events", WEB_EVENT_COLUMNS,
+                              f"event_id = '{newer_id}' limit 1")
+    older = warehouse.raw_row("web_events", WEB_EVENT_COLUMNS,
+                              f"event_id = '{older_id}' limit 1")
     (member_id,) = warehouse.query(
         "select member_id from staging.base_crm__members where rejection_reason is null"
         " order by member_id limit 1")[0]
