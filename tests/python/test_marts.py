@@ -3,7 +3,8 @@
 Late rows arrive in raw: an event inside the fct_events lookback window, events and an
 order long before it, a newer version of a web event long before it, and an old web event
 that links an anonymous-only customer's cookie to a member, so identity merges the two
-customers and one customer_id is retired. Then the usual incremental run of the marts
+customers and one customer_id is retired; another old web event's newer version trades its
+cookie for one never seen. Then the usual incremental run of the marts
 alone (`dbt run --select +tag:marts`: staging, identity and marts; not the audiences and
 bi views on top: `+marts` would also select the exposures' parents). Checked:
 - every late row is in fct_events with the surviving customer, no row keeps a retired id,
@@ -11,6 +12,8 @@ bi views on top: `+marts` would also select the exposures' parents). Checked:
   data test marts__fct_events_matches_full_refresh (var marts_events_full_refresh_check,
   off in ordinary builds) and marts__fct_events_counts_match_sources pass on the
   incremental result;
+- identity_identifier_occurrences and identity_source_records, incremental by record,
+  rewrote the touched records only and equal a `--full-refresh` build;
 - the bi views over the rebuilt marts still answer (on PostgreSQL, rebuilding a table
   used to drop the views on it: macros/portability/materialization_table_postgres.sql).
 And on the demo build itself: every column of every relation in marts, bi and audiences
@@ -33,6 +36,12 @@ from tests.python.cdp_testing import PROJECT_DIR, WEB_EVENT_COLUMNS, Warehouse
 EVENT_COLUMNS = ("event_id, customer_id, event_type, channel, source_name, source_key, "
                  "occurred_at, event_date, revenue, event_context")
 RE_VERSIONED_URL = "https://www.shop.example.cn/re-versioned"
+RE_KEYED_COOKIE = "late-re-keyed-cookie"
+IDENTITY_RECORDS = {
+    "identity_identifier_occurrences": "source_name, source_key, seen_at, identifier_type, "
+                                       "identifier_value, node_id, is_blocklisted",
+    "identity_source_records": "source_name, source_key, customer_id, matched_identifier_type",
+}
 LATE_EVENT_IDS = ("web_events:LATE-W-IN", "web_events:LATE-W-MERGE", "app_events:LATE-A-OUT",
                   "ecom_orders:LATE-O-OUT")
 
@@ -47,6 +56,7 @@ class LateDataRun:
     anonymous_customer_id: str
     anonymous_old_event_ids: list[str]
     re_versioned: tuple[str, dt.datetime]      # an old event given a newer version, its time
+    re_keyed: str                              # an old web event's newer version, new cookie
     bi_counts_after: dict[str, Any] = field(default_factory=dict)  # row count or the error
     data_test_error: str | None = None  # the fct_events data tests after the run
 
@@ -122,6 +132,20 @@ def _run_with_late_rows(warehouse: Warehouse) -> LateDataRun:
     new_version_at = (re_versioned_at + dt.timedelta(hours=1)).replace(microsecond=0)
     re_versioned_raw = warehouse.raw_row("web_events", WEB_EVENT_COLUMNS,
                                          f"event_id = '{re_versioned_id}'")
+    # Another old web event whose newer version carries a cookie never seen before and no
+    # member: the record loses its identifiers for a new one (identity, incrementally).
+    ((re_keyed_id,),) = warehouse.query(f"""
+        select min(raw_events.event_id)
+        from raw.web_events as raw_events
+        inner join marts.fct_events as events
+            on events.source_name = 'web_events' and events.source_key = raw_events.event_id
+        where events.occurred_at < {_timestamp(web_cutoff - dt.timedelta(days=30))}
+            and raw_events.event_id <> '{re_versioned_id}'
+            and raw_events.anonymous_id is not null
+            and events.customer_id <> '{anonymous_customer_id}'
+    """)
+    re_keyed_raw = warehouse.raw_row("web_events", WEB_EVENT_COLUMNS,
+                                     f"event_id = '{re_keyed_id}'")
 
     late_occurred_at = {
         "web_events:LATE-W-IN": latest["web_events"] - dt.timedelta(days=1),
@@ -137,6 +161,8 @@ def _run_with_late_rows(warehouse: Warehouse) -> LateDataRun:
     warehouse.load_raw({
         "web_events": [
             {**re_versioned_raw, "page_url": RE_VERSIONED_URL,
+             "event_ts": _raw_ts(new_version_at)},
+            {**re_keyed_raw, "anonymous_id": RE_KEYED_COOKIE, "user_id": None,
              "event_ts": _raw_ts(new_version_at)},
             {"event_id": "LATE-W-IN", "anonymous_id": "late-cookie-in", "user_id": member_id,
              "event_name": "page_view", "page_url": "https://www.shop.example.cn/",
@@ -167,7 +193,7 @@ def _run_with_late_rows(warehouse: Warehouse) -> LateDataRun:
 
     run = LateDataRun(warehouse, lookback_days, latest, late_occurred_at, member_customer_id,
                       anonymous_customer_id, anonymous_old_event_ids,
-                      (f"web_events:{re_versioned_id}", new_version_at))
+                      (f"web_events:{re_versioned_id}", new_version_at), re_keyed_id)
     try:
         warehouse.dbt("test", "--select", "marts__fct_events_matches_full_refresh",
                       "marts__fct_events_counts_match_sources",
@@ -259,6 +285,33 @@ def test_incremental_fct_events_equals_full_refresh(late_run: LateDataRun) -> No
         f"only in the incremental build: {only_incremental[:5]}; "
         f"only in the full refresh: {only_full_refresh[:5]}")
     assert incremental == full_refresh
+
+
+def test_incremental_identity_records_equal_full_refresh(late_run: LateDataRun) -> None:
+    """Occurrences and record customers are incremental by record: the run rewrote the
+    touched records only (the re-keyed event lost its cookie for a new one, the merge moved
+    the anonymous customer's records) and equals a full refresh."""
+    warehouse = late_run.warehouse
+    re_keyed = warehouse.query(
+        "select identifier_type, identifier_value from identity.identity_identifier_occurrences"
+        f" where source_name = 'web_events' and source_key = '{late_run.re_keyed}'")
+    assert re_keyed == [("anonymous_id", RE_KEYED_COOKIE)]
+    stamps = warehouse.query("select resolved_at, count(*) from identity.identity_source_records"
+                             " group by resolved_at order by resolved_at")
+    total = sum(count for _, count in stamps)
+    assert len(stamps) >= 2 and stamps[-1][1] < total / 4, (
+        f"the incremental run should resolve the touched records only: {stamps}")
+    incremental = {name: set(warehouse.query(f"select {columns} from identity.{name}"))
+                   for name, columns in IDENTITY_RECORDS.items()}
+    warehouse.dbt("run", "--full-refresh", "--select", *IDENTITY_RECORDS)
+    for name, columns in IDENTITY_RECORDS.items():
+        full_refresh = set(warehouse.query(f"select {columns} from identity.{name}"))
+        assert len(full_refresh) > 1000
+        only_incremental = sorted(incremental[name] - full_refresh, key=str)[:5]
+        only_full_refresh = sorted(full_refresh - incremental[name], key=str)[:5]
+        assert incremental[name] == full_refresh, (
+            f"{name}: only in the incremental build: {only_incremental}; "
+            f"only in the full refresh: {only_full_refresh}")
 
 
 def test_bi_views_answer_after_the_marts_alone_are_rebuilt(late_run: LateDataRun) -> None:

@@ -16,7 +16,8 @@ columns_selected as (
         birth_date,
         city,
         registered_at,
-        updated_at
+        updated_at,
+        staged_at
     from members
 )
 

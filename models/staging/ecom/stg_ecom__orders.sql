@@ -18,7 +18,8 @@ columns_selected as (
         discount_amount,
         total_amount - discount_amount as net_amount,
         currency,
-        shipping_city
+        shipping_city,
+        staged_at
     from orders
 )
 

@@ -14,7 +14,8 @@ columns_selected as (
         transacted_at,
         amount,
         discount_amount,
-        items_count
+        items_count,
+        staged_at
     from transactions
 )
 
