@@ -42,8 +42,7 @@ with
     changed_nodes as (
         select changes.node_id
         from {{ ref('identity_identifier_changes') }} as changes
-        cross join last_run
-        where changes.changed_at > last_run.resolved_at
+        where changes.changed_at > (select last_run.resolved_at from last_run)
     ),
 
     touched_records as (
@@ -51,8 +50,8 @@ with
             occurrences.source_name,
             occurrences.source_key
         from {{ ref('identity_identifier_occurrences') }} as occurrences
-        cross join last_run
-        where occurrences.staged_at > last_run.resolved_at
+        {#- scalar subqueries: filters on the tables' own rows #}
+        where occurrences.staged_at > (select last_run.resolved_at from last_run)
         union
         select
             occurrences.source_name,

@@ -20,15 +20,12 @@
        again, so it is re-read however old.
     3. Identity changes: older rows whose customer_id is retired (merged away) or belongs
        to a customer whose identifiers changed in identity_customer_registry since this
-       model last ran (merges and splits alike, both the old and the new id), older
-       consent and sync rows without a customer (an identifier seen first on a consent
-       event and only later on a record that gives it a customer), and older rows of the
-       records identity resolved again since (identity_source_records.resolved_at: a
-       record that gained a customer, or whose customer moved without any id change, an
-       identifier becoming excluded, say; on Spark, whose identity tables are rebuilt
-       whole, every older row without a customer instead). They are re-resolved the way event_stream resolves them, from the
-       small lookups (identity_source_records by record; consent by consent event; sync
-       events by the id map), without re-reading event sources outside the window.
+       model last ran (merges and splits alike, both the old and the new id), and older
+       rows without a customer (an identifier seen first on a consent event and only later
+       on a record that gives it a customer). They are re-resolved the way event_stream
+       resolves them, from the small lookups (identity_source_records by record; consent
+       by consent event; sync events by the id map), without re-reading event sources
+       outside the window.
     A full refresh gives the same rows (processed_at aside): tests/python/test_marts.py
     appends late rows and compares with `--full-refresh`; the data test
     marts__fct_events_counts_match_sources compares event counts per source on every
@@ -37,9 +34,10 @@
     marts_events_full_refresh_check is true (CI; production on a schedule). What an
     incremental run cannot see, and a full refresh fixes: an order, consent or sync event
     changed outside the lookback (same key, new content), rows deleted from a source, and
-    on Spark a record moving from one customer to another without any id change. Staged
-    sources run in another dbt invocation concurrently with this model (started before
-    it, committed after it read them) are only seen through the lookback.
+    a record moving from one customer to another without any id change (an identifier
+    becoming excluded, for instance). Staged sources run in another dbt invocation
+    concurrently with this model (started before it, committed after it read them) are
+    only seen through the lookback.
 #}
 -- depends_on: {{ ref('identity_customer_registry') }}
 -- depends_on: {{ ref('int_customer_ids_resolved') }}
@@ -169,20 +167,6 @@ events as (
         select customer_id from retired_customer_ids
     ),
 
-    {%- if target.type != 'spark' %}
-
-        re_resolved_records as (
-            {#- records identity resolved again since this model last ran (on Spark,
-                identity_source_records is a table: every record, every run) #}
-            select
-                source_records.source_name,
-                source_records.source_key
-            from {{ ref('identity_source_records') }} as source_records
-            cross join last_run
-            where source_records.resolved_at > last_run.processed_at
-        ),
-    {%- endif %}
-
     rows_of_changed_or_no_customer as (
         select
             loaded_rows.event_id,
@@ -211,33 +195,6 @@ events as (
             loaded_rows.event_context
         from {{ this }} as loaded_rows
         where loaded_rows.customer_id is null
-        {%- if target.type != 'spark' %}
-            {#- rows of records: found through their record below (a record gains or changes
-                its customer only when identity resolves it again); 171k POS tickets without
-                any identifier were re-resolved on every run at 1M people #}
-            and loaded_rows.source_name in ('consent_events', 'sync_events')
-        union all
-        {#- a record identity resolved again: it gained a customer, or moved to another
-            without any id change (its identifier excluded, say) #}
-        select
-            loaded_rows.event_id,
-            loaded_rows.customer_id,
-            loaded_rows.event_type,
-            loaded_rows.channel,
-            loaded_rows.source_name,
-            loaded_rows.source_key,
-            loaded_rows.occurred_at,
-            loaded_rows.revenue,
-            loaded_rows.event_context
-        from {{ this }} as loaded_rows
-        inner join re_resolved_records
-            on loaded_rows.source_name = re_resolved_records.source_name
-                and loaded_rows.source_key = re_resolved_records.source_key
-        where not exists (
-                select 1 from changed_customer_ids
-                where changed_customer_ids.customer_id = loaded_rows.customer_id
-            )
-        {%- endif %}
     ),
 
     rows_to_re_resolve as (
