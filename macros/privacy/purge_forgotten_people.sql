@@ -18,14 +18,18 @@
     {%- do cdp.identity_create_work_table(worklist, cdp.forgotten_people_identifiers(
         ref('identity_customer_registry'), this_run
     )) -%}
-    {#- Parents first: a child's rule reads its parent's erased rows. -#}
+    {#- Rules reading the occurrences first (they still hold the forgotten nodes' rows);
+        then parents before children: a child's rule reads its parent's erased rows. -#}
     {%- set nodes = [] -%}
-    {%- for with_parent in [false, true] -%}
+    {%- for pass in ['records_with_nodes_in', 'no_parent', 'parent'] -%}
         {%- for node in graph.nodes.values() -%}
             {%- set rule = node.config.get('meta', {}).get('cdp_privacy') -%}
-            {%- if node.resource_type in ('model', 'snapshot') and rule
-                and (rule.get('parent') is not none) == with_parent -%}
-                {%- do nodes.append(node) -%}
+            {%- if node.resource_type in ('model', 'snapshot') and rule -%}
+                {%- set rule_pass = 'records_with_nodes_in' if rule.get('records_with_nodes_in')
+                    else ('parent' if rule.get('parent') is not none else 'no_parent') -%}
+                {%- if rule_pass == pass -%}
+                    {%- do nodes.append(node) -%}
+                {%- endif -%}
             {%- endif -%}
         {%- endfor -%}
     {%- endfor -%}

@@ -11,6 +11,11 @@
       record_columns         [source_name, source_key]: also every row of a source record
                              that has one of the node ids (with node_id_columns)
       parent                 {model, key}: rows whose parent record was erased
+      records_with_nodes_in  {model, record_columns}: rows of a source record that `model`
+                             (identity_identifier_occurrences) gives one of the node ids:
+                             the person's records, whatever customer they were resolved to
+                             (purge_forgotten_people runs these rules before all others,
+                             while that model still holds the rows)
       state_tables           [{suffix, node_id_columns}]: scratch tables a custom
                              materialization keeps beside the model (<name>__<suffix>)
 #}
@@ -57,6 +62,17 @@
             ~ ' from ' ~ relation ~ ' as same_record where '
             ~ node_matches | join(' or ') ~ ')'
         ) -%}
+{%- endif -%}
+{%- if rule.get('records_with_nodes_in') -%}
+{%- set holder = cdp.model_relation(rule.records_with_nodes_in.model) -%}
+{%- if holder is not none -%}
+{%- set source_column, key_column = rule.records_with_nodes_in.record_columns -%}
+            {%- do conditions.append(
+                '(target_rows.' ~ source_column ~ ', target_rows.' ~ key_column ~ ') in ('
+                ~ 'select node_rows.source_name, node_rows.source_key from ' ~ holder
+                ~ ' as node_rows where node_rows.node_id in (' ~ forgotten_nodes ~ '))'
+            ) -%}
+{%- endif -%}
 {%- endif -%}
 {%- if rule.get('parent') -%}
 {%- set parent = cdp.model_relation(rule.parent.model) -%}

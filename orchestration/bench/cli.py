@@ -75,7 +75,8 @@ def _print_report(out: Console, report: BenchReport) -> None:
         steps.add_row(step.name, f"{step.seconds:.2f}", f"{step.peak_rss_mb:,.0f}", step.detail)
     out.print(steps)
 
-    layers = Table(title="dbt build: seconds per layer (sum of node times, 2 threads)")
+    layers = Table(title="dbt build: seconds per layer (sum of node times, "
+                         f"{figures.get('dbt_threads') or '?'} dbt threads)")
     for column in ("layer", "full", "models", "tests", "nodes", "incremental"):
         layers.add_column(column, justify="left" if column == "layer" else "right")
     full: dict[str, Any] = figures["build_layers"]

@@ -39,6 +39,7 @@ class BuildProfile:
     slowest: list[tuple[str, str, float]] = field(default_factory=list)  # id, layer, seconds
     node_seconds: dict[str, float] = field(default_factory=dict)  # unique_id -> seconds
     failures: list[str] = field(default_factory=list)
+    threads: int | None = None  # dbt threads of the run (its args)
 
     def seconds(self, unique_id: str) -> float:
         return self.node_seconds.get(unique_id, 0.0)
@@ -106,6 +107,8 @@ def profile_build(
 ) -> BuildProfile:
     """Seconds per layer (models, tests, other) and the ``top`` slowest nodes."""
     profile = BuildProfile({name: LayerTime() for name in LAYERS})
+    threads = (run_results.get("args") or {}).get("threads")
+    profile.threads = int(threads) if threads is not None else None
     ranked: list[tuple[str, str, float]] = []
     for result in run_results.get("results") or []:
         unique_id = result["unique_id"]

@@ -206,6 +206,7 @@ class _Bench:
             "largest_component": scipy_cc.largest,
             "build_layers": build.layers_dict(),
             "build_sql_s": _round(sum(build.node_seconds.values())),
+            "dbt_threads": build.threads,
             "build_top_nodes": build.slowest_dict(),
             "append_s": _round(append_s),
             "incremental_raw_rows": appended,

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import pytest
 
@@ -241,3 +242,53 @@ def test_other_customers_are_untouched(demo: Warehouse, forgotten: Forgotten) ->
     customers = "select count(*) from marts.dim_customers"
     assert (forgotten.warehouse.query(customers)[0][0]
             == demo.query(customers)[0][0] - len(gone))
+
+
+def test_records_of_a_forgotten_identifier_go_whatever_customer_they_had(
+    demo: Warehouse, tmp_path: Path
+) -> None:
+    """The incremental tables keyed by record (identity_source_records, fct_events) lose
+    the records that carried a forgotten identifier even when they hold them under a
+    customer id the request does not name. Seen at 1M people: a cookie linked to a member
+    in the run that forgot the member; its anonymous events, erased in staging, stayed in
+    both tables under the cookie's former customer, whose id no tombstone names (the purge
+    removes the cookie from the occurrences before identity_source_records runs, so that
+    run never looks at those records again), and fct_events' relationships test failed.
+    Here an anonymous-only customer's records are given an id nobody requested, then the
+    cookie is forgotten."""
+    warehouse = demo.clone(tmp_path / "unnamed_customer")
+    try:
+        (cookie, anonymous_customer), = warehouse.query("""
+            select min(identifier_value), customer_id
+            from identity.customer_identifiers
+            group by customer_id
+            having count(distinct identifier_value) = 1
+                and min(identifier_type) = 'anonymous_id'
+                and max(identifier_type) = 'anonymous_id'
+            order by customer_id
+            limit 1
+        """)
+        unnamed = "cus_named_by_no_request"
+        for relation in ("identity.identity_source_records", "marts.fct_events"):
+            warehouse.execute(f"update {relation} set customer_id = {_quoted(unnamed)}"
+                              f" where customer_id = {_quoted(anonymous_customer)}")
+        records = warehouse.query("select source_name, source_key from"
+                                  " identity.identity_source_records"
+                                  f" where customer_id = {_quoted(unnamed)}")
+        assert records, "the anonymous customer must have records"
+        warehouse.load_raw({"deletion_requests": [{
+            "request_id": "DR-COOKIE", "identifier_type": "anonymous_id",
+            "identifier_value": cookie, "requested_at": "2026-01-05T10:00:00Z"}]},
+            append=True)
+        warehouse.dbt("run")
+        tombstoned = {row[0] for row in warehouse.query(
+            "select identifier_hash from privacy.privacy_tombstones"
+            " where request_id = 'DR-COOKIE'")}
+        assert identifier_hash("anonymous_id", cookie) in tombstoned
+        assert identifier_hash("customer_id", unnamed) not in tombstoned
+        for relation in ("identity.identity_source_records", "marts.fct_events"):
+            left = warehouse.query(f"select source_name, source_key from {relation}"
+                                   f" where customer_id = {_quoted(unnamed)}")
+            assert left == [], f"{relation} keeps records of the forgotten cookie: {left[:5]}"
+    finally:
+        warehouse.drop()
