@@ -116,8 +116,8 @@ class Warehouse:
             "CDP_SPARK_DIR": str(self.spark_dir),
             # One process loads, builds and reads: Spark's catalog can stay in memory.
             "CDP_SPARK_CATALOG": "in-memory",
-            # Fixtures of a few hundred people: dbt's own work per node dominates, and two
-            # threads overlap it (the suite's setting before profiles.yml's default of 1).
+            # Fixtures of a few hundred people: dbt's own work per node dominates; two
+            # threads overlap it, whatever profiles.yml's default.
             "CDP_DUCKDB_DBT_THREADS": "2",
         }
         if target == "pg":
