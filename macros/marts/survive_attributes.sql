@@ -7,6 +7,8 @@
         record key joins identity_source_records to find each record's customer.
     rules: {attribute: {sources: [...in priority order], rule, identifier_type?, ignore?}}
         rule is priority_then_recent, most_recent or most_frequent (see dbt_project.yml).
+    customers: optional, the name of a relation or CTE with a customer_id column: only
+        those customers' values (an incremental run); none: every customer.
     Values compete as text; dim_customers casts them back (`type` in the rule).
 #}
 {#
@@ -14,7 +16,7 @@
     For sqlfluff (which reads the line above): the SQL of this macro is text to it, so it
     would indent the Jinja tags by Jinja nesting alone, against the SQL's indentation.
 #}
-{% macro survive_attributes(sources, rules) -%}
+{% macro survive_attributes(sources, rules, customers=none) -%}
     {%- set known_rules = ['priority_then_recent', 'most_recent', 'most_frequent'] -%}
     {%- set used = {} -%}
     {%- for attribute, rule in rules.items() -%}
@@ -45,6 +47,9 @@ source_records as (
     select source_name, source_key, customer_id
     from {{ ref('identity_source_records') }}
     where source_name in ('{{ used.keys() | list | join("', '") }}')
+    {%- if customers %}
+        and customer_id in (select customer_id from {{ customers }})
+    {%- endif %}
 ),
 {%- if identifier_attributes %}
 
@@ -52,6 +57,9 @@ customer_identifiers as (
     select customer_id, identifier_type, identifier_value
     from {{ ref('customer_identifiers') }}
     where identifier_type in ('{{ identifier_attributes.values() | unique | join("', '") }}')
+    {%- if customers %}
+        and customer_id in (select customer_id from {{ customers }})
+    {%- endif %}
 ),
 {%- endif %}
 {%- for source_name, attributes in used.items() %}

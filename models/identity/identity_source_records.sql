@@ -14,6 +14,7 @@
     identity_type_priority. On Spark (parquet tables cannot delete rows) a table.
 #}
 -- depends_on: {{ ref('identity_identifier_changes') }}
+-- depends_on: {{ ref('identity_customer_touches') }}
 {%- set priority = var('identity_type_priority') %}
 {%- set incremental = target.type != 'spark' %}
 
@@ -39,25 +40,8 @@ with
         from {{ this }}
     ),
 
-    changed_nodes as (
-        select changes.node_id
-        from {{ ref('identity_identifier_changes') }} as changes
-        where changes.changed_at > (select last_run.resolved_at from last_run)
-    ),
-
     touched_records as (
-        select
-            occurrences.source_name,
-            occurrences.source_key
-        from {{ ref('identity_identifier_occurrences') }} as occurrences
-        {#- scalar subqueries: filters on the tables' own rows #}
-        where occurrences.staged_at > (select last_run.resolved_at from last_run)
-        union
-        select
-            occurrences.source_name,
-            occurrences.source_key
-        from {{ ref('identity_identifier_occurrences') }} as occurrences
-        inner join changed_nodes on occurrences.node_id = changed_nodes.node_id
+        {{ cdp.identity_records_touched_since('(select last_run.resolved_at from last_run)') }}
     ),
 {%- endif %}
 

@@ -32,6 +32,7 @@ import pytest
 import yaml
 
 from tests.python.cdp_testing import PROJECT_DIR, WEB_EVENT_COLUMNS, Warehouse
+from tests.python.engine_comparison import relation_columns
 
 EVENT_COLUMNS = ("event_id, customer_id, event_type, channel, source_name, source_key, "
                  "occurred_at, event_date, revenue, event_context")
@@ -42,6 +43,7 @@ IDENTITY_RECORDS = {
                                        "identifier_value, node_id, is_blocklisted",
     "identity_source_records": "source_name, source_key, customer_id, matched_identifier_type",
 }
+CUSTOMER_MARTS = {"int_customer_attributes_survived": "intermediate", "dim_customers": "marts"}
 LATE_EVENT_IDS = ("web_events:LATE-W-IN", "web_events:LATE-W-MERGE", "app_events:LATE-A-OUT",
                   "ecom_orders:LATE-O-OUT")
 
@@ -285,6 +287,49 @@ def test_incremental_fct_events_equals_full_refresh(late_run: LateDataRun) -> No
         f"only in the incremental build: {only_incremental[:5]}; "
         f"only in the full refresh: {only_full_refresh[:5]}")
     assert incremental == full_refresh
+
+
+def test_incremental_customer_marts_equal_full_refresh(late_run: LateDataRun) -> None:
+    """dim_customers and int_customer_attributes_survived are incremental by customer: the
+    run recomputed the touched customers only (the merged pair, the member's late rows,
+    the customer the re-keyed event left, found through identity_customer_touches alone),
+    deleted the retired customer's row, and equals a full refresh column for column."""
+    warehouse = late_run.warehouse
+    retired = warehouse.query(f"""
+        select customer_id from intermediate.int_customer_ids_resolved
+        where customer_id in ('{late_run.member_customer_id}',
+                              '{late_run.anonymous_customer_id}')
+            and not is_active
+    """)
+    assert len(retired) == 1, retired
+    touched = warehouse.query(
+        "select customer_id from identity.identity_customer_touches"
+        " where customer_id is not null")
+    assert touched, "the re-keyed event must leave its customer through the touch log"
+    for model, schema in CUSTOMER_MARTS.items():
+        stamps = warehouse.query(f"select refreshed_at, count(*) from {schema}.{model}"
+                                 " group by refreshed_at order by refreshed_at")
+        total = sum(count for _, count in stamps)
+        assert len(stamps) >= 2 and stamps[-1][1] < total / 4, (
+            f"{model}: the run should recompute the touched customers only: {stamps}")
+    assert not warehouse.query(
+        f"select customer_id from marts.dim_customers where customer_id = '{retired[0][0]}'")
+
+    def rows(model: str, schema: str) -> set[tuple[Any, ...]]:
+        columns = [column for column in relation_columns(warehouse, f"{schema}.{model}")
+                   if column != "refreshed_at"]
+        return set(warehouse.query(f"select {', '.join(columns)} from {schema}.{model}"))
+
+    incremental = {model: rows(model, schema) for model, schema in CUSTOMER_MARTS.items()}
+    warehouse.dbt("run", "--full-refresh", "--select", *CUSTOMER_MARTS)
+    for model, schema in CUSTOMER_MARTS.items():
+        full_refresh = rows(model, schema)
+        assert len(full_refresh) > 100
+        only_incremental = sorted(incremental[model] - full_refresh, key=str)[:3]
+        only_full_refresh = sorted(full_refresh - incremental[model], key=str)[:3]
+        assert incremental[model] == full_refresh, (
+            f"{model}: only in the incremental build: {only_incremental}; "
+            f"only in the full refresh: {only_full_refresh}")
 
 
 def test_incremental_identity_records_equal_full_refresh(late_run: LateDataRun) -> None:

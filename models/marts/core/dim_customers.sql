@@ -7,16 +7,57 @@
     member_tier: no source carries a tier, so members get the first tier of var
     member_tiers whose min_revenue their lifetime net revenue reaches; non-members none.
 #}
-{{ config(pre_hook=[
-    "{{ cdp.refresh_statistics_of([ref('customer_identifiers')]) }}",
-    "{{ cdp.refresh_statistics_of([ref('identity_source_records')]) }}",
-]) }}
+{#
+    Incremental by customer (delete+insert on customer_id): a run recomputes only the
+    customers touched since its last run (max refreshed_at; macro customers_touched_since:
+    records resolved again or moved away, identifiers gained or lost; orders, tickets,
+    WeChat follows and profile records are identity records too, so a new or changed one
+    touches its customer). A touched customer without identifiers now (merged away,
+    forgotten) comes out with identifiers_count null and the post-hook deletes the row.
+    A change of vars survivorship or member_tiers needs --full-refresh. On Spark a table.
+#}
+-- depends_on: {{ ref('identity_customer_touches') }}
+-- depends_on: {{ ref('identity_customer_registry') }}
+-- depends_on: {{ ref('identity_identifier_changes') }}
+{%- set incremental = target.type != 'spark' %}
+{{ config(
+    materialized='incremental' if incremental else 'table',
+    incremental_strategy='delete+insert',
+    unique_key='customer_id',
+    on_schema_change='fail',
+    pre_hook=[
+        "{{ cdp.refresh_statistics_of([ref('customer_identifiers')]) }}",
+        "{{ cdp.refresh_statistics_of([ref('identity_source_records')]) }}",
+    ],
+    post_hook=["delete from {{ this }} where identifiers_count is null"] if incremental else [],
+    indexes=[{'columns': ['customer_id'], 'unique': true}] if target.type == 'postgres' else [],
+) }}
 {%- set rules = var('survivorship') %}
+{%- set touched = "customer_id in (select touched_customers.customer_id from touched_customers)"
+    if is_incremental() else "1 = 1" %}
 {%- set identifier_types = [
     'member_card', 'email', 'phone', 'anonymous_id', 'device_id', 'openid', 'unionid',
 ] %}
 
 with
+{%- if is_incremental() %}
+
+    last_run as (
+        select
+            coalesce(
+                max(refreshed_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})
+            ) as refreshed_at
+        from {{ this }}
+    ),
+
+    touched_customers as (
+        select touched.customer_id
+        from (
+            {{ cdp.customers_touched_since('(select last_run.refreshed_at from last_run)', this) }}
+        ) as touched
+        where touched.customer_id is not null
+    ),
+{%- endif %}
 
 customer_identifiers as (
     select
@@ -26,6 +67,7 @@ customer_identifiers as (
         first_seen_at,
         last_seen_at
     from {{ ref('customer_identifiers') }}
+    where {{ touched }}
 ),
 
 attributes as (
@@ -34,6 +76,7 @@ attributes as (
         attribute,
         attribute_value
     from {{ ref('int_customer_attributes_survived') }}
+    where {{ touched }}
 ),
 
 {# identity_source_records holds a row per web and app event (13.5M rows at 1M people):
@@ -43,6 +86,7 @@ source_records as (
         source_name,
         customer_id
     from {{ ref('identity_source_records') }}
+    where {{ touched }}
 ),
 
 source_names as (
@@ -54,7 +98,7 @@ ticket_records as (
         source_key,
         customer_id
     from {{ ref('identity_source_records') }}
-    where source_name = 'service_tickets'
+    where source_name = 'service_tickets' and {{ touched }}
 ),
 
 wechat_records as (
@@ -62,7 +106,7 @@ wechat_records as (
         source_key,
         customer_id
     from {{ ref('identity_source_records') }}
-    where source_name = 'wechat_followers'
+    where source_name = 'wechat_followers' and {{ touched }}
 ),
 
 orders as (
@@ -72,7 +116,7 @@ orders as (
         ordered_at,
         net_amount
     from {{ ref('fct_orders') }}
-    where is_revenue and customer_id is not null
+    where is_revenue and customer_id is not null and {{ touched }}
 ),
 
 tickets as (
@@ -206,9 +250,19 @@ wechat_summarised as (
     group by wechat_records.customer_id
 ),
 
+{# The customers written: every customer holding identifiers; in an incremental run every
+    touched customer, those without identifiers now with identifiers_count null. #}
+customer_keys as (
+    {%- if is_incremental() %}
+        select customer_id from touched_customers
+    {%- else %}
+        select customer_id from identifiers_summarised
+    {%- endif %}
+),
+
 customers_joined as (
     select
-        identifiers_summarised.customer_id,
+        customer_keys.customer_id,
         identifiers_summarised.member_id,
         identifiers_summarised.member_id is not null as is_member,
         {%- for attribute in rules.keys() %}
@@ -243,17 +297,19 @@ customers_joined as (
         coalesce(wechat_summarised.is_subscribed, 0) = 1 as is_wechat_follower,
         coalesce(sources_summarised.has_app_events, 0) = 1 as is_app_user,
         coalesce(sources_summarised.has_web_events, 0) = 1 as is_web_visitor
-    from identifiers_summarised
+    from customer_keys
+    left outer join identifiers_summarised
+        on customer_keys.customer_id = identifiers_summarised.customer_id
     left outer join attributes_pivoted
-        on identifiers_summarised.customer_id = attributes_pivoted.customer_id
+        on customer_keys.customer_id = attributes_pivoted.customer_id
     left outer join sources_summarised
-        on identifiers_summarised.customer_id = sources_summarised.customer_id
+        on customer_keys.customer_id = sources_summarised.customer_id
     left outer join orders_summarised
-        on identifiers_summarised.customer_id = orders_summarised.customer_id
+        on customer_keys.customer_id = orders_summarised.customer_id
     left outer join tickets_summarised
-        on identifiers_summarised.customer_id = tickets_summarised.customer_id
+        on customer_keys.customer_id = tickets_summarised.customer_id
     left outer join wechat_summarised
-        on identifiers_summarised.customer_id = wechat_summarised.customer_id
+        on customer_keys.customer_id = wechat_summarised.customer_id
 ),
 
 tiers_assigned as (
@@ -264,7 +320,8 @@ tiers_assigned as (
             {%- for tier in var('member_tiers') %}
                 when total_revenue >= {{ tier.min_revenue }} then '{{ tier.tier }}'
             {%- endfor %}
-        end as member_tier
+        end as member_tier,
+        {{ cdp.run_started_timestamp() }} as refreshed_at
     from customers_joined
 )
 
