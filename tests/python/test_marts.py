@@ -43,7 +43,9 @@ IDENTITY_RECORDS = {
                                        "identifier_value, node_id, is_blocklisted",
     "identity_source_records": "source_name, source_key, customer_id, matched_identifier_type",
 }
-CUSTOMER_MARTS = {"int_customer_attributes_survived": "intermediate", "dim_customers": "marts"}
+CUSTOMER_MARTS = {"int_customer_attributes_survived": "intermediate", "dim_customers": "marts",
+                  "customer_consent": "marts"}
+LATE_CONSENT_ID = "LATE-CONSENT-1"
 LATE_EVENT_IDS = ("web_events:LATE-W-IN", "web_events:LATE-W-MERGE", "app_events:LATE-A-OUT",
                   "ecom_orders:LATE-O-OUT")
 
@@ -91,9 +93,9 @@ def _run_with_late_rows(warehouse: Warehouse) -> LateDataRun:
         "select source_name, max(occurred_at) from marts.fct_events group by source_name"))
     web_cutoff = latest["web_events"] - dt.timedelta(days=lookback_days)
 
-    member_customer_id, member_id = warehouse.query(
+    (member_customer_id, member_id), (_, consenting_member_id) = warehouse.query(
         "select customer_id, member_id from marts.dim_customers"
-        " where member_id is not null order by customer_id limit 1")[0]
+        " where member_id is not null order by customer_id limit 2")
     # A customer known only by one web cookie, with events from before the web window.
     anonymous = warehouse.query(f"""
         with anonymous_only as (
@@ -183,6 +185,13 @@ def _run_with_late_rows(warehouse: Warehouse) -> LateDataRun:
             {"order_id": "LATE-O-OUT", "member_id": member_id, "platform": "tmall",
              "order_ts": at["LATE-O-OUT"], "status": "completed", "total_amount": "199.00",
              "discount_amount": "20.00", "currency": "CNY", "shipping_city": "Shanghai"},
+        ],
+        # Another member's new consent: only the staged consent event touches them.
+        "consent_events": [
+            {"consent_event_id": LATE_CONSENT_ID, "identifier_type": "member_id",
+             "identifier_value": consenting_member_id, "channel": "sms",
+             "purpose": "marketing", "status": "granted", "event_ts": at["LATE-W-IN"],
+             "source": "late-test"},
         ],
         "ecom_order_items": [
             {"order_id": "LATE-O-OUT", "line_no": "1", "sku": "SKU-10001",
@@ -290,10 +299,11 @@ def test_incremental_fct_events_equals_full_refresh(late_run: LateDataRun) -> No
 
 
 def test_incremental_customer_marts_equal_full_refresh(late_run: LateDataRun) -> None:
-    """dim_customers and int_customer_attributes_survived are incremental by customer: the
-    run recomputed the touched customers only (the merged pair, the member's late rows,
-    the customer the re-keyed event left, found through identity_customer_touches alone),
-    deleted the retired customer's row, and equals a full refresh column for column."""
+    """dim_customers, int_customer_attributes_survived and customer_consent are incremental
+    by customer: the run recomputed the touched customers only (the merged pair, the
+    member's late rows, the customer the re-keyed event left, found through
+    identity_customer_touches alone, the member named by a new consent event alone),
+    deleted the retired customer's rows, and equals a full refresh column for column."""
     warehouse = late_run.warehouse
     retired = warehouse.query(f"""
         select customer_id from intermediate.int_customer_ids_resolved
@@ -314,6 +324,10 @@ def test_incremental_customer_marts_equal_full_refresh(late_run: LateDataRun) ->
             f"{model}: the run should recompute the touched customers only: {stamps}")
     assert not warehouse.query(
         f"select customer_id from marts.dim_customers where customer_id = '{retired[0][0]}'")
+    consent = warehouse.query(
+        "select consent_status from marts.customer_consent"
+        f" where consent_event_id = '{LATE_CONSENT_ID}' and channel = 'sms'")
+    assert consent == [("granted",)], consent
 
     def rows(model: str, schema: str) -> set[tuple[Any, ...]]:
         columns = [column for column in relation_columns(warehouse, f"{schema}.{model}")

@@ -8,17 +8,70 @@
     No event: consent_status 'default' and is_contactable from var consent_defaults
     (channels missing there are not contactable).
 #}
+{#
+    Incremental by customer (delete+insert on customer_id): a run recomputes only the
+    customers touched since its last run (max refreshed_at): those of macro
+    customers_touched_since (identifiers gained or lost, records moved; a new customer
+    gets its default grid) and those named by a consent event staged since
+    (base_consent__events.staged_at, rejected versions too: a re-versioned event may name
+    another identifier). A touched customer no longer active comes out as one row without
+    channel and the post-hook deletes it. A change of vars consent_defaults or
+    consent_purposes needs --full-refresh. On Spark a table.
+#}
+-- depends_on: {{ ref('identity_customer_touches') }}
+-- depends_on: {{ ref('identity_customer_registry') }}
+-- depends_on: {{ ref('identity_identifier_changes') }}
+-- depends_on: {{ ref('identity_source_records') }}
+-- depends_on: {{ ref('customer_identifiers') }}
+-- depends_on: {{ ref('base_consent__events') }}
+{%- set incremental = target.type != 'spark' %}
+{%- set refreshed_at = cdp.run_started_timestamp() %}
+{{ config(
+    materialized='incremental' if incremental else 'table',
+    incremental_strategy='delete+insert',
+    unique_key='customer_id',
+    on_schema_change='fail',
+    post_hook=["delete from {{ this }} where channel is null"] if incremental else [],
+    indexes=[{'columns': ['customer_id']}] if target.type == 'postgres' else [],
+) }}
+{%- set touched = "customer_id in (select touched_customers.customer_id from touched_customers)"
+    if is_incremental() else "1 = 1" %}
 {%- set defaults = var('consent_defaults') %}
 {%- set purposes = var('consent_purposes', ['marketing']) %}
 {%- set grid_channels = "'" ~ defaults.keys() | join("', '") ~ "'" %}
 {%- set grid_purposes = "'" ~ purposes | join("', '") ~ "'" %}
 
 with
+{%- if is_incremental() %}
+
+    last_run as (
+        select
+            coalesce(
+                max(refreshed_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})
+            ) as refreshed_at
+        from {{ this }}
+    ),
+
+    touched_customers as (
+        select touched.customer_id
+        from (
+            {{ cdp.customers_touched_since('(select last_run.refreshed_at from last_run)', this) }}
+            union
+            select customer_identifiers.customer_id
+            from {{ ref('base_consent__events') }} as staged_events
+            inner join {{ ref('customer_identifiers') }} as customer_identifiers
+                on staged_events.identifier_type = customer_identifiers.identifier_type
+                    and staged_events.identifier_value = customer_identifiers.identifier_value
+            where staged_events.staged_at > (select last_run.refreshed_at from last_run)
+        ) as touched
+        where touched.customer_id is not null
+    ),
+{%- endif %}
 
 customers as (
     select customer_id
     from {{ ref('int_customer_ids_resolved') }}
-    where is_active
+    where is_active and {{ touched }}
 ),
 
 consent_events as (
@@ -32,7 +85,7 @@ consent_events as (
         occurred_at,
         consent_source
     from {{ ref('int_consent_events_resolved') }}
-    where customer_id is not null
+    where customer_id is not null and {{ touched }}
 ),
 
 events_ranked as (
@@ -95,6 +148,34 @@ consent_decided as (
     from current_consent
     where consent_channel not in ({{ grid_channels }})
         or purpose not in ({{ grid_purposes }})
+),
+
+rows_written as (
+    select
+        *,
+        {{ refreshed_at }} as refreshed_at
+    from consent_decided
+    {%- if is_incremental() %}
+        union all
+        {#- touched customers no longer active: a row without channel removes their rows #}
+        select
+            touched_customers.customer_id,
+            cast(null as {{ dbt.type_string() }}) as channel,
+            cast(null as {{ dbt.type_string() }}) as purpose,
+            cast(null as {{ dbt.type_string() }}) as consent_status,
+            cast(null as {{ dbt.type_boolean() }}) as is_contactable,
+            cast(null as {{ dbt.type_timestamp() }}) as consent_updated_at,
+            cast(null as {{ dbt.type_string() }}) as consent_event_id,
+            cast(null as {{ dbt.type_string() }}) as consent_source,
+            cast(null as {{ dbt.type_string() }}) as consent_identifier_type,
+            {{ refreshed_at }} as refreshed_at
+        from touched_customers
+        where not exists (
+                select 1
+                from customers
+                where customers.customer_id = touched_customers.customer_id
+            )
+    {%- endif %}
 )
 
-select * from consent_decided
+select * from rows_written

@@ -71,7 +71,7 @@ rows_written as (
         union all
         select
             touched_customers.customer_id,
-            cast(null as {{ dbt.type_string() }}) as attribute,
+            cast(null as {{ dbt.type_string() }}) as attribute,  -- noqa: RF04
             cast(null as {{ dbt.type_string() }}) as attribute_value,
             cast(null as {{ dbt.type_string() }}) as source_name,
             cast(null as {{ dbt.type_timestamp() }}) as source_seen_at,
@@ -80,8 +80,10 @@ rows_written as (
             {{ refreshed_at }} as refreshed_at
         from touched_customers
         where not exists (
-            select 1 from survived where survived.customer_id = touched_customers.customer_id
-        )
+                select 1
+                from survived
+                where survived.customer_id = touched_customers.customer_id
+            )
     {%- endif %}
 )
 
