@@ -10,6 +10,7 @@ the person in every text and id column of every relation outside `raw` and `trut
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -292,3 +293,25 @@ def test_records_of_a_forgotten_identifier_go_whatever_customer_they_had(
             assert left == [], f"{relation} keeps records of the forgotten cookie: {left[:5]}"
     finally:
         warehouse.drop()
+
+
+# Kept across runs without declaring a purge rule, on purpose: the tombstones themselves,
+# and the staged requests (they hold the identifier only as its salted hash).
+KEPT_WITHOUT_PURGE_RULE = {"privacy_tombstones", "base_privacy__deletion_requests"}
+
+
+def test_every_table_kept_across_runs_declares_how_a_person_is_purged(demo: Warehouse) -> None:
+    """An incremental model or a snapshot keeps rows a later build does not rewrite, so
+    privacy_tombstones' post-hook must know how to delete a forgotten person from it
+    (meta.cdp_privacy); a table rebuilt from purged inputs needs nothing. (An incremental
+    customer mart without the rule kept a forgotten customer's consent rows.)"""
+    manifest = json.loads((demo.workdir / "target" / "manifest.json").read_text())
+    kept = {node["name"]: node for node in manifest["nodes"].values()
+            if node["resource_type"] in ("model", "snapshot")
+            and node["config"].get("materialized") in ("incremental", "snapshot",
+                                                        "identity_clusters")}
+    assert {"dim_customers", "customer_consent", "fct_events"} <= set(kept)
+    undeclared = sorted(name for name, node in kept.items()
+                        if not node["config"].get("meta", {}).get("cdp_privacy")
+                        and name not in KEPT_WITHOUT_PURGE_RULE)
+    assert not undeclared, f"kept across runs without meta.cdp_privacy: {undeclared}"
