@@ -33,15 +33,37 @@
             {%- endif -%}
         {%- endfor -%}
     {%- endfor -%}
+    {#- The records the forgotten nodes are on, per holder model of a records_with_nodes_in
+        rule: read once (a scan of every occurrence), before any table is purged. -#}
+    {%- set forgotten_records = {} -%}
+    {%- for node in nodes -%}
+        {%- set holder_rule = node.config.meta.cdp_privacy.get('records_with_nodes_in') -%}
+        {%- if holder_rule and holder_rule.model not in forgotten_records -%}
+            {%- set holder = cdp.model_relation(holder_rule.model) -%}
+            {%- if holder is not none -%}
+                {%- set records = cdp.identity_work_relation(
+                    this, 'records_' ~ (forgotten_records | length)) -%}
+                {%- do cdp.identity_create_work_table(records,
+                    'select distinct node_rows.source_name, node_rows.source_key from '
+                    ~ holder ~ ' as node_rows where node_rows.node_id in (select'
+                    ~ ' forgotten.node_id from ' ~ worklist ~ ' as forgotten'
+                    ~ ' where forgotten.node_id is not null)') -%}
+                {%- do forgotten_records.update({holder_rule.model: records}) -%}
+            {%- endif -%}
+        {%- endif -%}
+    {%- endfor -%}
     {%- for node in nodes -%}
         {%- set relation = adapter.get_relation(
             database=node.database, schema=node.schema, identifier=node.alias
         ) -%}
         {%- if relation is not none -%}
             {%- do cdp.purge_forgotten_rows(
-                relation, node.config.meta.cdp_privacy, worklist
+                relation, node.config.meta.cdp_privacy, worklist, forgotten_records
             ) -%}
         {%- endif -%}
+    {%- endfor -%}
+    {%- for records in forgotten_records.values() -%}
+        {%- do adapter.drop_relation(records) -%}
     {%- endfor -%}
     {%- do adapter.drop_relation(worklist) -%}
     {{ return('') }}

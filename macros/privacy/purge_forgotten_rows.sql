@@ -12,14 +12,22 @@
                              that has one of the node ids (with node_id_columns)
       parent                 {model, key}: rows whose parent record was erased
       records_with_nodes_in  {model, record_columns}: rows of a source record that `model`
-                             (identity_identifier_occurrences) gives one of the node ids:
+                             (identity_identifier_occurrences) gives one of the node ids
+                             (purge_forgotten_people lists those records once per model,
+                             in `forgotten_records`: {model: scratch relation}):
                              the person's records, whatever customer they were resolved to
                              (purge_forgotten_people runs these rules before all others,
                              while that model still holds the rows)
       state_tables           [{suffix, node_id_columns}]: scratch tables a custom
                              materialization keeps beside the model (<name>__<suffix>)
+      log_customers_to       {model, column}: before deleting, append the customers of
+                             the rows deleted (from `column`) to `model`
+                             (identity_customer_touches), so that the marts kept by
+                             customer recompute a customer who lost records but whose id
+                             no request names; the log's own rule then drops the ids of
+                             the forgotten people
 #}
-{% macro purge_forgotten_rows(relation, rule, worklist) -%}
+{% macro purge_forgotten_rows(relation, rule, worklist, forgotten_records={}) -%}
 {%- set conditions = [] -%}
 {%- for identifier_type, column in rule.get('identifier_columns', []) -%}
         {%- do conditions.append(
@@ -64,13 +72,13 @@
         ) -%}
 {%- endif -%}
 {%- if rule.get('records_with_nodes_in') -%}
-{%- set holder = cdp.model_relation(rule.records_with_nodes_in.model) -%}
-{%- if holder is not none -%}
+{%- set records = forgotten_records.get(rule.records_with_nodes_in.model) -%}
+{%- if records is not none -%}
 {%- set source_column, key_column = rule.records_with_nodes_in.record_columns -%}
             {%- do conditions.append(
                 '(target_rows.' ~ source_column ~ ', target_rows.' ~ key_column ~ ') in ('
-                ~ 'select node_rows.source_name, node_rows.source_key from ' ~ holder
-                ~ ' as node_rows where node_rows.node_id in (' ~ forgotten_nodes ~ '))'
+                ~ 'select forgotten_records.source_name, forgotten_records.source_key from '
+                ~ records ~ ' as forgotten_records)'
             ) -%}
 {%- endif -%}
 {%- endif -%}
@@ -100,6 +108,7 @@
                 ~ ' and (' ~ conditions | join(' or ') ~ ')'
             ) -%}
         {%- else -%}
+{%- do cdp.log_purged_customers(relation, rule, conditions | join(' or ')) -%}
             {%- do cdp.delete_rows(
                 relation, conditions | join(' or ')
             ) -%}

@@ -255,8 +255,8 @@ def test_records_of_a_forgotten_identifier_go_whatever_customer_they_had(
     both tables under the cookie's former customer, whose id no tombstone names (the purge
     removes the cookie from the occurrences before identity_source_records runs, so that
     run never looks at those records again), and fct_events' relationships test failed.
-    Here an anonymous-only customer's records are given an id nobody requested, then the
-    cookie is forgotten."""
+    Here an anonymous-only customer's records (and rows of the marts kept by customer) are
+    given an id nobody requested, then the cookie is forgotten."""
     warehouse = demo.clone(tmp_path / "unnamed_customer")
     try:
         (cookie, anonymous_customer), = warehouse.query("""
@@ -270,9 +270,12 @@ def test_records_of_a_forgotten_identifier_go_whatever_customer_they_had(
             limit 1
         """)
         unnamed = "cus_named_by_no_request"
-        for relation in ("identity.identity_source_records", "marts.fct_events"):
+        for relation in ("identity.identity_source_records", "marts.fct_events",
+                         *CUSTOMER_MARTS):
             warehouse.execute(f"update {relation} set customer_id = {_quoted(unnamed)}"
                               f" where customer_id = {_quoted(anonymous_customer)}")
+        assert warehouse.query("select count(*) from marts.customer_consent"
+                               f" where customer_id = {_quoted(unnamed)}")[0][0] > 0
         records = warehouse.query("select source_name, source_key from"
                                   " identity.identity_source_records"
                                   f" where customer_id = {_quoted(unnamed)}")
@@ -291,8 +294,18 @@ def test_records_of_a_forgotten_identifier_go_whatever_customer_they_had(
             left = warehouse.query(f"select source_name, source_key from {relation}"
                                    f" where customer_id = {_quoted(unnamed)}")
             assert left == [], f"{relation} keeps records of the forgotten cookie: {left[:5]}"
+        # The marts kept by customer recompute the customer who lost those records
+        # (identity_customer_touches, written by the purge): nothing of it is left.
+        for relation in CUSTOMER_MARTS:
+            left = warehouse.query(f"select count(*) from {relation}"
+                                   f" where customer_id = {_quoted(unnamed)}")[0][0]
+            assert left == 0, f"{relation} keeps the customer of the forgotten cookie"
     finally:
         warehouse.drop()
+
+
+CUSTOMER_MARTS = ("marts.dim_customers", "marts.customer_consent",
+                  "intermediate.int_customer_attributes_survived")
 
 
 # Kept across runs without declaring a purge rule, on purpose: the tombstones themselves,

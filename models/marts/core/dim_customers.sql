@@ -40,6 +40,35 @@
 ] %}
 
 with
+
+customer_identifiers as (
+    select
+        customer_id,
+        identifier_type,
+        identifier_value,
+        first_seen_at,
+        last_seen_at
+    from {{ ref('customer_identifiers') }}
+),
+
+{# Every customer's identifier figures, in every run (4M identifiers at 1M people): an
+    incremental run compares them with the rows kept, since an identifier's first or last
+    sighting moves with records resolved to another customer (its record decided by a
+    higher-priority identifier) and so touches no customer. #}
+identifiers_all as (
+    select
+        customer_id,
+        max(case when identifier_type = 'member_id' then identifier_value end) as member_id,
+        count(*) as identifiers_count,
+        {%- for identifier_type in identifier_types %}
+            sum(case when identifier_type = '{{ identifier_type }}' then 1 else 0 end)
+                as {{ identifier_type }}_count,
+        {%- endfor %}
+        min(first_seen_at) as first_seen_at,
+        max(last_seen_at) as last_seen_at
+    from customer_identifiers
+    group by customer_id
+),
 {%- if is_incremental() %}
 
     last_run as (
@@ -50,25 +79,32 @@ with
         from {{ this }}
     ),
 
+    identifiers_changed as (
+        select coalesce(identifiers_all.customer_id, kept.customer_id) as customer_id
+        from identifiers_all
+        full outer join {{ this }} as kept on identifiers_all.customer_id = kept.customer_id
+        where
+            identifiers_all.customer_id is null
+            or kept.customer_id is null
+            {%- for column in ['member_id', 'identifiers_count', 'first_seen_at', 'last_seen_at'] %}
+                or identifiers_all.{{ column }} is distinct from kept.{{ column }}
+            {%- endfor %}
+            {%- for identifier_type in identifier_types %}
+                or identifiers_all.{{ identifier_type }}_count
+                is distinct from kept.{{ identifier_type }}_count
+            {%- endfor %}
+    ),
+
     touched_customers as (
         select touched.customer_id
         from (
             {{ cdp.customers_touched_since('(select last_run.refreshed_at from last_run)', this) }}
+            union
+            select identifiers_changed.customer_id from identifiers_changed
         ) as touched
         where touched.customer_id is not null
     ),
 {%- endif %}
-
-customer_identifiers as (
-    select
-        customer_id,
-        identifier_type,
-        identifier_value,
-        first_seen_at,
-        last_seen_at
-    from {{ ref('customer_identifiers') }}
-    where {{ touched }}
-),
 
 attributes as (
     select
@@ -135,18 +171,8 @@ wechat_followers as (
 ),
 
 identifiers_summarised as (
-    select
-        customer_id,
-        max(case when identifier_type = 'member_id' then identifier_value end) as member_id,
-        count(*) as identifiers_count,
-        {%- for identifier_type in identifier_types %}
-            sum(case when identifier_type = '{{ identifier_type }}' then 1 else 0 end)
-                as {{ identifier_type }}_count,
-        {%- endfor %}
-        min(first_seen_at) as first_seen_at,
-        max(last_seen_at) as last_seen_at
-    from customer_identifiers
-    group by customer_id
+    select * from identifiers_all
+    where {{ touched }}
 ),
 
 attributes_pivoted as (
