@@ -40,32 +40,20 @@
 {%- set purposes = var('consent_purposes', ['marketing']) %}
 {%- set grid_channels = "'" ~ defaults.keys() | join("', '") ~ "'" %}
 {%- set grid_purposes = "'" ~ purposes | join("', '") ~ "'" %}
+{#- also touched: the customers named by consent events staged since the last run #}
+{%- set consent_touches %}
+    select customer_identifiers.customer_id
+    from {{ ref('base_consent__events') }} as staged_events
+    inner join {{ ref('customer_identifiers') }} as customer_identifiers
+        on staged_events.identifier_type = customer_identifiers.identifier_type
+            and staged_events.identifier_value = customer_identifiers.identifier_value
+    where staged_events.staged_at > (select last_run.refreshed_at from last_run)
+{%- endset %}
 
 with
 {%- if is_incremental() %}
 
-    last_run as (
-        select
-            coalesce(
-                max(refreshed_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})
-            ) as refreshed_at
-        from {{ this }}
-    ),
-
-    touched_customers as (
-        select touched.customer_id
-        from (
-            {{ cdp.customers_touched_since('(select last_run.refreshed_at from last_run)', this) }}
-            union
-            select customer_identifiers.customer_id
-            from {{ ref('base_consent__events') }} as staged_events
-            inner join {{ ref('customer_identifiers') }} as customer_identifiers
-                on staged_events.identifier_type = customer_identifiers.identifier_type
-                    and staged_events.identifier_value = customer_identifiers.identifier_value
-            where staged_events.staged_at > (select last_run.refreshed_at from last_run)
-        ) as touched
-        where touched.customer_id is not null
-    ),
+    {{ cdp.touched_customers_ctes(also=consent_touches) }}
 {%- endif %}
 
 customers as (

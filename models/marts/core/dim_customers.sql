@@ -52,14 +52,6 @@ customer_identifiers as (
 ),
 {%- if is_incremental() %}
 
-    last_run as (
-        select
-            coalesce(
-                max(refreshed_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})
-            ) as refreshed_at
-        from {{ this }}
-    ),
-
     {# Every customer's first and last sighting and identifier count (5M identifiers at 1M
         people), compared with the rows kept: a sighting moves with records resolved to
         another customer (decided by a higher-priority identifier), which touches no
@@ -86,15 +78,9 @@ customer_identifiers as (
             {%- endfor %}
     ),
 
-    touched_customers as (
-        select touched.customer_id
-        from (
-            {{ cdp.customers_touched_since('(select last_run.refreshed_at from last_run)', this) }}
-            union
-            select identifiers_changed.customer_id from identifiers_changed
-        ) as touched
-        where touched.customer_id is not null
-    ),
+    {{ cdp.touched_customers_ctes(
+        also='select identifiers_changed.customer_id from identifiers_changed'
+    ) }}
 {%- endif %}
 
 attributes as (

@@ -32,21 +32,7 @@
 with
 {%- if is_incremental() %}
 
-    last_run as (
-        select
-            coalesce(
-                max(refreshed_at), cast('1900-01-01' as {{ dbt.type_timestamp() }})
-            ) as refreshed_at
-        from {{ this }}
-    ),
-
-    touched_customers as (
-        select touched.customer_id
-        from (
-            {{ cdp.customers_touched_since('(select last_run.refreshed_at from last_run)', this) }}
-        ) as touched
-        where touched.customer_id is not null
-    ),
+    {{ cdp.touched_customers_ctes() }}
 {%- endif %}
 
 survived as (

@@ -160,6 +160,12 @@ class _ProjectNamespace:
                 rows, keys, order_by = args
                 return (f"select *, row_number() over (partition by {', '.join(keys)}"
                         f" order by {order_by}) as version_rank from {rows}")
+            if name == "touched_customers_ctes":  # two CTE definitions, each with its comma
+                also = kwargs.get("also") or (args[0] if args else None)
+                union = f" union {also}" if also else ""
+                return ("last_run as (select null as refreshed_at),\n"
+                        "touched_customers as (select touched.customer_id from (select null"
+                        f" as customer_id from last_run{union}) as touched),")
             if name in _SELECT_FROM_MACROS:
                 return f"select * from {args[0]}"
             arguments = _join_arguments(
