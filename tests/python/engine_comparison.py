@@ -16,7 +16,9 @@ from tests.python.cdp_testing import Warehouse
 
 CustomerKey = tuple[tuple[str, str], ...]
 # Run-time stamps: differ between any two builds, whatever the engine.
-RUN_TIME_COLUMNS = frozenset({"computed_at", "processed_at", "changed_at", "staged_at"})
+RUN_TIME_COLUMNS = frozenset({
+    "computed_at", "processed_at", "changed_at", "staged_at", "refreshed_at",
+})
 
 
 def customer_keys(warehouse: Warehouse) -> dict[str, CustomerKey]:
