@@ -1,10 +1,11 @@
 {#
     The customers a run is about to take records from: before identity_source_records
-    resolves the touched records again, the customer each of them had. Marts kept by
-    customer (int_customer_attributes_survived, dim_customers) recompute these customers
-    too, since a record that moved away (a re-keyed or corrected record, a split) or lost
-    every identifier changes the customer it left, even when none of its identifiers
-    changed customer. Grain: one row per customer and run that took records from it, plus
+    resolves the touched records again, the customer each of them had; the privacy purge
+    appends the customers of the records it deletes (rule log_customers_to). The marts
+    kept by customer (macro customers_touched_since: int_customer_attributes_survived,
+    dim_customers, customer_consent) recompute these customers too, since a record that
+    moved away (a re-keyed or corrected record, a split) or lost every identifier changes
+    the customer it left, even when none of its identifiers changed customer. Grain: one row per customer and run that took records from it, plus
     one row per run with customer_id null (the run's marker: a mart whose last run is
     older than the oldest marker kept cannot trust this log and recomputes every
     customer). Append-only; rows older than var identity_touch_retention_days (30) are

@@ -73,6 +73,15 @@ def _raw_ts(value: dt.datetime) -> str:
     return f"{value:%Y-%m-%dT%H:%M:%SZ}"
 
 
+def _assert_same_rows(name: str, incremental: set[tuple[Any, ...]],
+                      full_refresh: set[tuple[Any, ...]]) -> None:
+    only_incremental = sorted(incremental - full_refresh, key=str)[:5]
+    only_full_refresh = sorted(full_refresh - incremental, key=str)[:5]
+    assert incremental == full_refresh, (
+        f"{name}: only in the incremental build: {only_incremental}; "
+        f"only in the full refresh: {only_full_refresh}")
+
+
 def _events(warehouse: Warehouse) -> list[tuple[Any, ...]]:
     return warehouse.query(f"select {EVENT_COLUMNS} from marts.fct_events order by event_id")
 
@@ -339,11 +348,7 @@ def test_incremental_customer_marts_equal_full_refresh(late_run: LateDataRun) ->
     for model, schema in CUSTOMER_MARTS.items():
         full_refresh = rows(model, schema)
         assert len(full_refresh) > 100
-        only_incremental = sorted(incremental[model] - full_refresh, key=str)[:3]
-        only_full_refresh = sorted(full_refresh - incremental[model], key=str)[:3]
-        assert incremental[model] == full_refresh, (
-            f"{model}: only in the incremental build: {only_incremental}; "
-            f"only in the full refresh: {only_full_refresh}")
+        _assert_same_rows(model, incremental[model], full_refresh)
 
 
 def test_incremental_identity_records_equal_full_refresh(late_run: LateDataRun) -> None:
@@ -366,11 +371,7 @@ def test_incremental_identity_records_equal_full_refresh(late_run: LateDataRun) 
     for name, columns in IDENTITY_RECORDS.items():
         full_refresh = set(warehouse.query(f"select {columns} from identity.{name}"))
         assert len(full_refresh) > 1000
-        only_incremental = sorted(incremental[name] - full_refresh, key=str)[:5]
-        only_full_refresh = sorted(full_refresh - incremental[name], key=str)[:5]
-        assert incremental[name] == full_refresh, (
-            f"{name}: only in the incremental build: {only_incremental}; "
-            f"only in the full refresh: {only_full_refresh}")
+        _assert_same_rows(name, incremental[name], full_refresh)
 
 
 def test_bi_views_answer_after_the_marts_alone_are_rebuilt(late_run: LateDataRun) -> None:

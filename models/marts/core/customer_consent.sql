@@ -34,8 +34,6 @@
     post_hook=["delete from {{ this }} where channel is null"] if incremental else [],
     indexes=[{'columns': ['customer_id']}] if target.type == 'postgres' else [],
 ) }}
-{%- set touched = "customer_id in (select touched_customers.customer_id from touched_customers)"
-    if is_incremental() else "1 = 1" %}
 {%- set defaults = var('consent_defaults') %}
 {%- set purposes = var('consent_purposes', ['marketing']) %}
 {%- set grid_channels = "'" ~ defaults.keys() | join("', '") ~ "'" %}
@@ -59,7 +57,7 @@ with
 customers as (
     select customer_id
     from {{ ref('int_customer_ids_resolved') }}
-    where is_active and {{ touched }}
+    where is_active and {{ cdp.is_touched_customer() }}
 ),
 
 consent_events as (
@@ -73,7 +71,7 @@ consent_events as (
         occurred_at,
         consent_source
     from {{ ref('int_consent_events_resolved') }}
-    where customer_id is not null and {{ touched }}
+    where customer_id is not null and {{ cdp.is_touched_customer() }}
 ),
 
 events_ranked as (

@@ -33,8 +33,6 @@
     indexes=[{'columns': ['customer_id'], 'unique': true}] if target.type == 'postgres' else [],
 ) }}
 {%- set rules = var('survivorship') %}
-{%- set touched = "customer_id in (select touched_customers.customer_id from touched_customers)"
-    if is_incremental() else "1 = 1" %}
 {%- set identifier_types = [
     'member_card', 'email', 'phone', 'anonymous_id', 'device_id', 'openid', 'unionid',
 ] %}
@@ -89,7 +87,7 @@ attributes as (
         attribute,
         attribute_value
     from {{ ref('int_customer_attributes_survived') }}
-    where {{ touched }}
+    where {{ cdp.is_touched_customer() }}
 ),
 
 {# identity_source_records holds a row per web and app event (13.5M rows at 1M people):
@@ -99,7 +97,7 @@ source_records as (
         source_name,
         customer_id
     from {{ ref('identity_source_records') }}
-    where {{ touched }}
+    where {{ cdp.is_touched_customer() }}
 ),
 
 source_names as (
@@ -111,7 +109,7 @@ ticket_records as (
         source_key,
         customer_id
     from {{ ref('identity_source_records') }}
-    where source_name = 'service_tickets' and {{ touched }}
+    where source_name = 'service_tickets' and {{ cdp.is_touched_customer() }}
 ),
 
 wechat_records as (
@@ -119,7 +117,7 @@ wechat_records as (
         source_key,
         customer_id
     from {{ ref('identity_source_records') }}
-    where source_name = 'wechat_followers' and {{ touched }}
+    where source_name = 'wechat_followers' and {{ cdp.is_touched_customer() }}
 ),
 
 orders as (
@@ -129,7 +127,7 @@ orders as (
         ordered_at,
         net_amount
     from {{ ref('fct_orders') }}
-    where is_revenue and customer_id is not null and {{ touched }}
+    where is_revenue and customer_id is not null and {{ cdp.is_touched_customer() }}
 ),
 
 tickets as (
@@ -159,7 +157,7 @@ identifiers_summarised as (
         min(first_seen_at) as first_seen_at,
         max(last_seen_at) as last_seen_at
     from customer_identifiers
-    where {{ touched }}
+    where {{ cdp.is_touched_customer() }}
     group by customer_id
 ),
 
